@@ -1,0 +1,162 @@
+"""One boto3 Session, one botocore Config, the clients built from them, and error translation.
+
+Every client gets adaptive retries (botocore's own throttling back-off: no retry loop here) and
+ecrcache's user agent. Core modules take a ``Clients`` object and never build clients themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from ecrcache import __version__
+from ecrcache.errors import AwsAccessError, AwsError
+
+log = logging.getLogger(__name__)
+
+BOTO_CONFIG = botocore.config.Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    user_agent_extra=f"ecrcache/{__version__}",
+    connect_timeout=10,
+    read_timeout=60,
+)
+
+# Error codes that mean "who you are" or "what you may do", not "what you asked".
+ACCESS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+    }
+)
+READ_PREFIXES = ("Describe", "List", "Get", "Validate", "BatchGet", "BatchCheck")
+
+
+@dataclass
+class Clients:
+    """The AWS clients a command needs, built lazily from one session.
+
+    ``calls`` records every API call as ``service.Operation`` (tests count mutating calls with
+    it; --debug logs it). ``sleep`` is injected so tests of back-off never wait.
+    """
+
+    session: boto3.session.Session
+    region: str
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    sleep: Callable[[float], None] = time.sleep
+    calls: list[str] = field(default_factory=list)
+
+    def _client(self, service: str) -> Any:
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": BOTO_CONFIG}
+        if self.endpoint_url and service == "ecr":
+            kwargs["endpoint_url"] = self.endpoint_url
+        client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+        client.meta.events.register("before-call.*.*", self._record)
+        return client
+
+    def _record(self, model: Any, **_: Any) -> None:
+        name = f"{model.service_model.service_name}.{model.name}"
+        self.calls.append(name)
+        log.debug("AWS call %s", name)
+
+    @property
+    def mutating_calls(self) -> list[str]:
+        return [c for c in self.calls if not c.split(".", 1)[1].startswith(READ_PREFIXES)]
+
+    @cached_property
+    def ecr(self) -> Any:
+        return self._client("ecr")
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self._client("secretsmanager")
+
+    @cached_property
+    def sts(self) -> Any:
+        return self._client("sts")
+
+    @cached_property
+    def iam(self) -> Any:
+        return self._client("iam")
+
+    @cached_property
+    def account_id(self) -> str:
+        with aws_errors("identify the caller (sts:GetCallerIdentity)"):
+            return str(self.sts.get_caller_identity()["Account"])
+
+
+def make_session(profile: str | None, region: str | None) -> boto3.session.Session:
+    """A boto3 session as the AWS CLI would build it (profile, env, config files)."""
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound:
+        raise AwsAccessError(
+            f"AWS profile {profile!r} not found",
+            hint="list profiles with `aws configure list-profiles`",
+        ) from None
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code"))
+    return None
+
+
+def translate(exc: BaseException, doing: str) -> AwsError:
+    """A boto3/botocore exception as ecrcache's own, in one line with a hint."""
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return AwsAccessError(
+            "no AWS credentials found",
+            hint="configure them (aws configure, aws sso login, AWS_PROFILE), "
+            "or try --sandbox for a simulated account",
+        )
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return AwsError("no AWS region", hint="set region in the config or pass --region")
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return AwsError(
+            f"cannot reach AWS to {doing}: {exc.kwargs.get('endpoint_url', 'endpoint')}",
+            hint="check the network, the region and --endpoint-url",
+        )
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", "Unknown"))
+        msg = str(err.get("Message", "")).strip()
+        op = getattr(exc, "operation_name", None)
+        text = f"cannot {doing}: {code}" + (f": {msg}" if msg else "")
+        if code in ACCESS_CODES:
+            return AwsAccessError(
+                text,
+                hint="check the credentials and that their policy allows this action "
+                "(`ecrcache doctor` lists what each command needs)",
+                aws_code=code,
+                operation=op,
+            )
+        return AwsError(text, aws_code=code, operation=op)
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return AwsError(f"cannot {doing}: {exc}")
+    raise exc
+
+
+@contextmanager
+def aws_errors(doing: str) -> Iterator[None]:
+    """Turn boto3 errors raised inside the block into AwsError naming what was being done."""
+    try:
+        yield
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise translate(exc, doing) from exc

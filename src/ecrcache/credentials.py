@@ -1,0 +1,138 @@
+"""Read credential values from where the config says: environment, file, stdin or a command.
+
+Values are wrapped in SecretValue at once. Errors name the source, never the value, and a
+command's output is never quoted (it may be the secret).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ecrcache.config import Config, ValueSource
+from ecrcache.desired import secret_json
+from ecrcache.errors import CredentialSourceError
+from ecrcache.resources import SecretValue
+
+COMMAND_TIMEOUT = 30.0
+SANDBOX_PLACEHOLDER = "sandbox-placeholder-token"
+
+
+class Unavailable(Exception):
+    """The source has no value now (variable unset, file missing)."""
+
+
+@dataclass
+class SourceReader:
+    """Reads ValueSources. Environment and stdin are injectable for tests; stdin is read once."""
+
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    stdin: TextIO | None = None
+    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
+    _stdin_value: str | None = None
+
+    def read(self, source: ValueSource, where: str) -> str:
+        if source.env is not None:
+            value = self.environ.get(source.env)
+            if not value:
+                raise Unavailable(f"environment variable {source.env} is not set")
+            return value
+        if source.file is not None:
+            path = source.file.expanduser()
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                raise Unavailable(f"file {path} does not exist") from None
+            except OSError as exc:
+                raise CredentialSourceError(
+                    f"{where}: cannot read {path}: {exc.strerror}"
+                ) from None
+        if source.command is not None:
+            return self._command(source.command, where)
+        return self._read_stdin(where)
+
+    def _command(self, argv: tuple[str, ...], where: str) -> str:
+        try:
+            done = self.run(
+                list(argv), capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
+            )
+        except FileNotFoundError:
+            raise CredentialSourceError(
+                f"{where}: command {argv[0]!r} not found", hint="check the command's path"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise CredentialSourceError(
+                f"{where}: command {argv[0]!r} did not finish in {COMMAND_TIMEOUT:.0f}s"
+            ) from None
+        if done.returncode != 0:
+            raise CredentialSourceError(
+                f"{where}: command {argv[0]!r} exited with status {done.returncode}",
+                hint="run it yourself to see why (its output is not shown: it may be a secret)",
+            )
+        value = done.stdout.strip()
+        if not value:
+            raise CredentialSourceError(f"{where}: command {argv[0]!r} printed nothing")
+        return value
+
+    def _read_stdin(self, where: str) -> str:
+        if self._stdin_value is None:
+            stream = self.stdin if self.stdin is not None else sys.stdin
+            if stream.isatty():
+                raise CredentialSourceError(
+                    f"{where}: expects the value on standard input, which is a terminal",
+                    hint="pipe it in: `pass show dockerhub | ecrcache apply ...`",
+                )
+            self._stdin_value = stream.read().strip()
+        if not self._stdin_value:
+            raise CredentialSourceError(f"{where}: standard input was empty")
+        return self._stdin_value
+
+
+@dataclass(frozen=True)
+class SecretValues:
+    """Values read for each managed secret, and why any could not be read."""
+
+    values: Mapping[str, SecretValue | None]
+    unavailable: Mapping[str, str]  # secret name -> reason (e.g. "DOCKERHUB_TOKEN is not set")
+    placeholders: tuple[str, ...] = ()  # sandbox only
+
+
+def read_secret_values(
+    config: Config, reader: SourceReader, *, sandbox: bool = False
+) -> SecretValues:
+    """Read the username and token of every secret ecrcache manages.
+
+    A source with no value now gives None (the plan then leaves that value alone, or reports that
+    the secret cannot be created). In the sandbox a placeholder stands in, and is reported.
+    """
+    values: dict[str, SecretValue | None] = {}
+    unavailable: dict[str, str] = {}
+    placeholders: list[str] = []
+    for key, rule in config.rules.items():
+        cred = rule.credentials
+        if cred is None or not cred.managed or cred.secret in values:
+            continue
+        assert cred.token is not None and cred.username is not None
+        base = f"rules.{key}.credentials"
+        try:
+            username = (
+                cred.username
+                if isinstance(cred.username, str)
+                else reader.read(cred.username, f"{base}.username")
+            )
+            token = reader.read(cred.token, f"{base}.token")
+        except Unavailable as why:
+            if sandbox:
+                placeholders.append(cred.secret)
+                user = cred.username if isinstance(cred.username, str) else "sandbox"
+                values[cred.secret] = SecretValue.of(secret_json(user, SANDBOX_PLACEHOLDER))
+                continue
+            values[cred.secret] = None
+            unavailable[cred.secret] = str(why)
+            continue
+        values[cred.secret] = SecretValue.of(secret_json(username, token))
+    return SecretValues(values, unavailable, tuple(placeholders))

@@ -1,0 +1,303 @@
+"""The diff between desired and live state, as a sorted tuple of small Change values. Pure.
+
+Ordering: creates, updates and replaces run in dependency order (secrets before the rules that
+use them); deletes run after all of them, in reverse (rules before the secrets they used).
+Safety lives here too: what needs ``--force``, and the octoDNS-style thresholds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ecrcache.resources import RULE_FIELDS, RULE_UPDATABLE, Rule, Secret, SecretValue, State
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+# Dependency order of kinds; deletes walk it backwards.
+KIND_ORDER = {"secret": 0, "rule": 1}
+SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        hide = self.sensitive
+        return {
+            "name": self.name,
+            "before": "(sensitive)" if hide and self.before is not None else _plain(self.before),
+            "after": "(sensitive)" if hide and self.after is not None else _plain(self.after),
+            "sensitive": self.sensitive,
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing apply will do. Sorts into execution order."""
+
+    kind: str
+    key: str
+    action: Action
+    fields: tuple[FieldChange, ...] = ()
+    before: Any = field(default=None, compare=False)
+    after: Any = field(default=None, compare=False)
+    reason: str | None = None
+    needs_force: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        rank = KIND_ORDER[self.kind]
+        if self.action is Action.DELETE:
+            return (1, -rank, self.key)
+        return (0, rank, self.key)
+
+    def __lt__(self, other: Change) -> bool:
+        return self.sort_key < other.sort_key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "key": self.key,
+            "action": self.action.value,
+            "fields": [f.to_dict() for f in self.fields],
+            "reason": self.reason,
+            "needs_force": self.needs_force,
+        }
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live resource the config does not declare: reported, deleted only with --prune."""
+
+    kind: str
+    key: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Safety:
+    update_threshold: float = 0.3
+    delete_threshold: float = 0.3
+    min_existing: int = 10
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...] = ()
+    existing: int = 0  # live resources the config manages (the base for thresholds)
+    problems: tuple[str, ...] = ()  # things no apply can fix (a referenced secret is missing)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "add": self.count(Action.CREATE),
+            "change": self.count(Action.UPDATE),
+            "replace": self.count(Action.REPLACE),
+            "destroy": self.count(Action.DELETE),
+        }
+
+    def checksum(self) -> str:
+        """A stable digest of what apply would do, secret value changes included (as digests)."""
+        doc = [_checksum_doc(c) for c in self.changes]
+        raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    def unsafe_reasons(self, safety: Safety) -> tuple[str, ...]:
+        """Why this plan needs ``--force``; empty when it does not."""
+        reasons = [
+            f"{c.address}: {c.action.value} ({c.reason or 'destroys a rule'})"
+            for c in self.changes
+            if c.needs_force
+        ]
+        if self.existing >= safety.min_existing and self.existing > 0:
+            updates = self.count(Action.UPDATE) + self.count(Action.REPLACE)
+            deletes = self.count(Action.DELETE)
+            if updates / self.existing > safety.update_threshold:
+                reasons.append(
+                    f"{updates} of {self.existing} existing resources would change "
+                    f"(threshold {safety.update_threshold:.0%})"
+                )
+            if deletes / self.existing > safety.delete_threshold:
+                reasons.append(
+                    f"{deletes} of {self.existing} existing resources would be destroyed "
+                    f"(threshold {safety.delete_threshold:.0%})"
+                )
+        return tuple(reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_dict() for c in self.changes],
+            "unmanaged": [u.address for u in self.unmanaged],
+            "summary": self.summary(),
+            "problems": list(self.problems),
+            "checksum": self.checksum(),
+        }
+
+
+def _checksum_doc(c: Change) -> dict[str, Any]:
+    d = c.to_dict()
+    for f, fd in zip(c.fields, d["fields"], strict=True):
+        if f.sensitive:
+            fd["before"] = f.before.digest if isinstance(f.before, SecretValue) else None
+            fd["after"] = f.after.digest if isinstance(f.after, SecretValue) else None
+    return d
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+# --- diff -----------------------------------------------------------------------------------------
+
+
+def diff(desired: State, live: State, *, prune: bool = False) -> Plan:
+    """Compare ``desired`` with ``live``; return the plan that makes live match.
+
+    Secrets and rules the config does not declare are reported as unmanaged; with ``prune``, rules
+    become deletes, and so do secrets that carry ecrcache's managed-by tag (never other secrets).
+    """
+    changes: list[Change] = []
+    unmanaged: list[Unmanaged] = []
+    problems: list[str] = []
+    existing = 0
+
+    for name, want in desired.secrets.items():
+        have = live.secrets.get(name)
+        if have is not None:
+            existing += 1
+        changes.extend(_diff_secret(want, have, problems))
+    for name, have in live.secrets.items():
+        if name in desired.secrets or have.pending_deletion:
+            continue
+        if have.managed and prune:
+            changes.append(Change("secret", name, Action.DELETE, before=have))
+        elif have.managed:
+            unmanaged.append(Unmanaged("secret", name))
+
+    for prefix, want_rule in desired.rules.items():
+        have_rule = live.rules.get(prefix)
+        if have_rule is not None:
+            existing += 1
+        changes.extend(_diff_rule(want_rule, have_rule))
+    for prefix, have_rule in live.rules.items():
+        if prefix in desired.rules:
+            continue
+        if prune:
+            changes.append(
+                Change(
+                    "rule",
+                    prefix,
+                    Action.DELETE,
+                    fields=tuple(
+                        FieldChange(n, getattr(have_rule, n), None)
+                        for n in RULE_FIELDS
+                        if getattr(have_rule, n) is not None
+                    ),
+                    before=have_rule,
+                    reason="not in the config (--prune)",
+                    needs_force=True,
+                )
+            )
+        else:
+            unmanaged.append(Unmanaged("rule", prefix))
+
+    return Plan(
+        changes=tuple(sorted(changes)),
+        unmanaged=tuple(sorted(unmanaged, key=lambda u: u.address)),
+        existing=existing,
+        problems=tuple(problems),
+    )
+
+
+def _diff_secret(want: Secret, have: Secret | None, problems: list[str]) -> Iterable[Change]:
+    if have is None:
+        if want.value is None:
+            # Referenced only (or no value available): nothing apply could create it from.
+            problems.append(
+                f"secret {want.name} does not exist and the config gives no token to create it"
+            )
+            return
+        fields = [FieldChange("value", None, want.value, sensitive=True)]
+        if want.tags:
+            fields.append(FieldChange("tags", None, dict(want.tags)))
+        yield Change("secret", want.name, Action.CREATE, tuple(fields), after=want)
+        return
+    fields = []
+    if have.pending_deletion:
+        fields.append(FieldChange("pending_deletion", True, False))
+    if want.value is not None and want.value != have.value:
+        fields.append(FieldChange("value", have.value, want.value, sensitive=True))
+    if want.tags is not None:
+        merged = {**dict(have.tags or ()), **dict(want.tags)}
+        if merged != dict(have.tags or ()):
+            fields.append(FieldChange("tags", dict(have.tags or ()), merged))
+    if fields:
+        yield Change("secret", want.name, Action.UPDATE, tuple(fields), before=have, after=want)
+
+
+def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
+    if have is None:
+        fields = tuple(
+            FieldChange(n, None, getattr(want, n))
+            for n in RULE_FIELDS
+            if getattr(want, n) is not None
+        )
+        yield Change("rule", want.prefix, Action.CREATE, fields, after=want)
+        return
+    changed = tuple(
+        FieldChange(n, getattr(have, n), getattr(want, n))
+        for n in RULE_FIELDS
+        if getattr(have, n) != getattr(want, n)
+    )
+    if not changed:
+        return
+    fixed = [f.name for f in changed if f.name not in RULE_UPDATABLE]
+    # UpdatePullThroughCacheRule cannot clear an ARN: going back to none needs a new rule.
+    cleared = [f.name for f in changed if f.name in RULE_UPDATABLE and f.after is None]
+    if fixed or cleared:
+        names = ", ".join(fixed + cleared)
+        why = "cannot be updated in place" if fixed else "cannot be removed in place"
+        yield Change(
+            "rule",
+            want.prefix,
+            Action.REPLACE,
+            changed,
+            before=have,
+            after=want,
+            reason=f"{names} {why}",
+            needs_force=True,
+        )
+        return
+    yield Change("rule", want.prefix, Action.UPDATE, changed, before=have, after=want)

@@ -1,0 +1,104 @@
+"""Config + account → plan: the steps plan and apply share. I/O through Clients only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecrcache.aws import Clients
+from ecrcache.config import Config
+from ecrcache.credentials import SecretValues, SourceReader, read_secret_values
+from ecrcache.desired import desired_state
+from ecrcache.errors import CredentialSourceError, UnsafePlanError
+from ecrcache.plan import Plan, Safety, diff
+from ecrcache.resources import State
+from ecrcache.state import read_live
+
+# Secrets Manager's default key: ECR can only decrypt secrets under it.
+DEFAULT_SECRET_KEYS = frozenset({None, "alias/aws/secretsmanager"})
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan with what it was made from, for rendering and for apply."""
+
+    account_id: str
+    region: str
+    desired: State
+    live: State
+    plan: Plan
+    safety: Safety
+    warnings: tuple[str, ...] = ()
+
+
+def check_account(config: Config, account_id: str) -> None:
+    """Refuse to plan against an account the config does not name (when it names one)."""
+    if config.account_id is not None and config.account_id != account_id:
+        raise UnsafePlanError(
+            f"the config is for account {config.account_id}, "
+            f"but the credentials are for account {account_id}",
+            hint="use the right --profile, or change account_id in the config",
+        )
+
+
+def make_plan(
+    config: Config,
+    clients: Clients,
+    *,
+    reader: SourceReader,
+    prune: bool = False,
+) -> PlanResult:
+    """Read secret values and live state, then diff. Raises when a secret cannot be created."""
+    account_id = clients.account_id
+    check_account(config, account_id)
+    values = read_secret_values(config, reader, sandbox=clients.sandbox)
+    known = [name for name, v in values.values.items() if v is not None]
+    live = read_live(clients, digest_secrets=known)
+    desired = desired_state(config, values.values)
+    _require_creatable(desired, live, values)
+    plan = diff(desired, live, prune=prune)
+    s = config.safety
+    return PlanResult(
+        account_id=account_id,
+        region=clients.region,
+        desired=desired,
+        live=live,
+        plan=plan,
+        safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
+        warnings=_warnings(desired, live, values),
+    )
+
+
+def _require_creatable(desired: State, live: State, values: SecretValues) -> None:
+    for name, want in desired.secrets.items():
+        if want.value is not None or name in live.secrets:
+            continue
+        why = values.unavailable.get(name)
+        if why is not None:
+            raise CredentialSourceError(
+                f"secret {name} does not exist yet and its value is not available: {why}",
+                hint="provide the value (see the token source in the config) and run again",
+            )
+        raise CredentialSourceError(
+            f"secret {name} does not exist, and the config gives no token to create it",
+            hint="create it in Secrets Manager, or add token = { env = \"...\" } to its "
+            "credentials",
+        )
+
+
+def _warnings(desired: State, live: State, values: SecretValues) -> tuple[str, ...]:
+    out: list[str] = []
+    for name, why in sorted(values.unavailable.items()):
+        if name in live.secrets:
+            out.append(f"secret {name}: value not checked ({why}); it is left as it is")
+    for name in values.placeholders:
+        out.append(
+            f"sandbox: secret {name} gets a placeholder value (its token source is not set)"
+        )
+    for name in desired.secrets:
+        have = live.secrets.get(name)
+        if have is not None and have.kms_key_id not in DEFAULT_SECRET_KEYS:
+            out.append(
+                f"secret {name} is encrypted with {have.kms_key_id}: ECR can only read secrets "
+                "under the default aws/secretsmanager key"
+            )
+    return tuple(out)
