@@ -458,10 +458,11 @@ def parse_config(doc: Mapping[str, Any], *, filename: str = "config") -> Config:
 def config_error(problems: Iterable[ConfigProblem], filename: str) -> ConfigError:
     probs = tuple(problems)
     first = probs[0]
-    err = ConfigError(first.line(filename), hint=first.hint)
-    err.problems = probs  # type: ignore[attr-defined]
-    err.filename = filename  # type: ignore[attr-defined]
-    return err
+    return ConfigError(
+        first.line(filename),
+        hint=first.hint,
+        details=tuple(p.line(filename) for p in probs[1:]),
+    )
 
 
 def _fields_at(loc: tuple[str | int, ...]) -> tuple[str, ...]:

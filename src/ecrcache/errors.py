@@ -22,10 +22,14 @@ class EcrcacheError(Exception):
     exit_code = EXIT_FAILURE
     code = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Further problems of the same kind (a config with several mistakes), one line each.
+        self.details = details
 
 
 class UsageError(EcrcacheError):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 from rich.console import Console
 
@@ -31,12 +33,14 @@ def err_console(*, no_color: bool = False) -> Console:
     return console(sys.stderr, no_color=no_color)
 
 
-def error_line(message: str, hint: str | None = None) -> None:
+def error_line(message: str, hint: str | None = None, *, details: tuple[str, ...] = ()) -> None:
     """One line on stderr, and a hint on the next: the only way a failure reaches the user."""
     c = err_console()
     c.print(f"[bold red]Error:[/] {_escape(message)}")
     if hint:
         c.print(f"[dim]Hint:[/] {_escape(hint)}")
+    for line in details:
+        c.print(f"[bold red]Error:[/] {_escape(line)}")
 
 
 def warn(message: str) -> None:
@@ -51,3 +55,116 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+_ACTION_STYLE = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
+_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
+_VERB = {
+    "create": "will be created",
+    "update": "will be updated in place",
+    "replace": "must be replaced",
+    "delete": "will be destroyed",
+}
+
+
+def _value(v: object) -> str:
+    import json
+
+    if v is None:
+        return "(none)"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}={json.dumps(x)}" for k, x in sorted(v.items())) + "}"
+    return str(v)
+
+
+def render_plan(
+    plan_doc: dict[str, object],
+    out: TextIO,
+    *,
+    account_id: str,
+    region: str,
+    warnings: tuple[str, ...] = (),
+    no_color: bool = False,
+) -> None:
+    """Print a plan (its ``Plan.to_dict()``) in Terraform's vocabulary: + ~ -/+ -."""
+    c = console(out, no_color=no_color)
+    changes = plan_doc["changes"]
+    assert isinstance(changes, list)
+    for w in warnings:
+        c.print(f"[yellow]Warning:[/] {_escape(w)}")
+    if not changes:
+        c.print(
+            f"[green]No changes.[/] Account {account_id} ({region}) matches the configuration."
+        )
+    else:
+        c.print(f"ecrcache will make these changes in account {account_id} ({region}):\n")
+    for ch in changes:
+        action = ch["action"]
+        style = _ACTION_STYLE[action]
+        why = f" ({ch['reason']})" if ch.get("reason") and action != "create" else ""
+        force = " [bold]needs --force[/]" if ch.get("needs_force") else ""
+        c.print(
+            f"  [{style}]{_SYMBOL[action]}[/] [bold]{_escape(ch['address'])}[/] "
+            f"{_VERB[action]}{_escape(why)}{force}"
+        )
+        for f in ch["fields"]:
+            if action == "create":
+                line = _value(f["after"])
+            elif action == "delete":
+                line = _value(f["before"])
+            else:
+                line = f"{_value(f['before'])} → {_value(f['after'])}"
+            c.print(f"      {_escape(f['name'])}: {_escape(line)}")
+        c.print("")
+    unmanaged = plan_doc.get("unmanaged") or []
+    assert isinstance(unmanaged, list)
+    if unmanaged:
+        c.print(
+            "[dim]Not in the configuration (left alone; `apply --prune --force` deletes them):[/] "
+            + ", ".join(_escape(u) for u in unmanaged)
+        )
+    summary = plan_doc["summary"]
+    assert isinstance(summary, dict)
+    if changes:
+        c.print(
+            f"[bold]Plan:[/] {summary['add']} to add, {summary['change']} to change, "
+            f"{summary['replace']} to replace, {summary['destroy']} to destroy."
+        )
+        c.print(f"[dim]Checksum: {plan_doc['checksum']}[/]")
+
+
+@contextmanager
+def apply_progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[str, Any], None]]:
+    """A progress bar on stderr for apply; yields the callback apply.run reports events to."""
+    if not enabled:
+        yield lambda event, change: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("applying", total=total)
+
+        def on_event(event: str, change: Any) -> None:
+            if event == "start":
+                progress.update(task, description=f"{change.action.value} {change.address}")
+            elif event == "retry":
+                progress.update(
+                    task, description=f"{change.address}: waiting for the secret to propagate"
+                )
+            elif event == "done":
+                progress.advance(task)
+                progress.console.print(
+                    f"  {_SYMBOL[change.action.value]} {_escape(change.address)}: done"
+                )
+
+        yield on_event

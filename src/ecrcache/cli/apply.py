@@ -1,0 +1,96 @@
+"""``ecrcache apply``: plan, show, confirm, reconcile."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.errors import UnsafePlanError, UsageError
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Also delete rules (and ecrcache's secrets) not in the config."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Allow deleting or replacing rules, and crossing thresholds."
+    ),
+    checksum: str | None = typer.Option(
+        None, "--checksum", help="Refuse unless the plan's checksum is this one (from plan)."
+    ),
+) -> None:
+    """Make the account match the config. Idempotent: a second apply changes nothing."""
+    from ecrcache.apply import ApplyContext, run
+    from ecrcache.credentials import SourceReader
+    from ecrcache.reconcile import make_plan
+    from ecrcache.render import apply_progress, render_plan
+
+    opts = options(ctx)
+    config = load(opts)
+    with open_clients(opts, region_for(opts, config)) as clients:
+        result = make_plan(config, clients, reader=SourceReader(), prune=prune)
+        plan = result.plan
+        doc = plan.to_dict()
+        if not opts.json:
+            render_plan(
+                doc,
+                sys.stdout,
+                account_id=result.account_id,
+                region=result.region,
+                warnings=result.warnings,
+                no_color=opts.no_color,
+            )
+        if checksum is not None and checksum != plan.checksum():
+            raise UnsafePlanError(
+                "the plan changed since it was reviewed (checksum differs)",
+                hint="run plan again, review it, and pass its new checksum",
+            )
+        unsafe = plan.unsafe_reasons(result.safety)
+        if unsafe and not force:
+            more = f" (and {len(unsafe) - 1} more)" if len(unsafe) > 1 else ""
+            raise UnsafePlanError(
+                f"refusing to apply: {unsafe[0]}{more}",
+                hint="review the plan, then run apply again with --force",
+            )
+        if plan.empty:
+            if opts.json:
+                emit_json("apply", {**doc, "applied": []}, warnings=result.warnings)
+            return
+        if not yes:
+            _confirm()
+        with apply_progress(len(plan.changes), enabled=not opts.json) as on_event:
+            report = run(
+                plan,
+                ApplyContext(
+                    clients=clients,
+                    account_id=result.account_id,
+                    region=result.region,
+                    secret_arns={s.name: s.arn for s in result.live.secrets.values() if s.arn},
+                    on_event=on_event,
+                ),
+            )
+    if opts.json:
+        emit_json("apply", {**doc, **report.to_dict()}, warnings=result.warnings)
+        return
+    s = plan.summary()
+    sys.stdout.write(
+        f"Apply complete: {s['add']} added, {s['change']} changed, {s['replace']} replaced, "
+        f"{s['destroy']} destroyed.\n"
+    )
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "apply needs confirmation, and standard input is not a terminal",
+            hint="review with `ecrcache plan`, then run apply with --yes",
+        )
+    answer = typer.prompt("Apply these changes? Only 'yes' will be accepted", default="")
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled", hint="nothing was changed")

@@ -1,0 +1,68 @@
+"""``ecrcache plan``: diff the config against the live account."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.errors import EXIT_FAILURE, EcrcacheError
+
+EXIT_CHANGES = 2  # Terraform's -detailed-exitcode: 0 no changes, 1 error, 2 changes
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    prune: bool = typer.Option(
+        False, "--prune", help="Include deleting what the config does not declare."
+    ),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 with no changes, 1 on error, 2 with changes."
+    ),
+) -> int:
+    """Show what apply would change in the account (reads only)."""
+    from ecrcache.credentials import SourceReader
+    from ecrcache.reconcile import make_plan
+    from ecrcache.render import render_plan
+
+    opts = options(ctx)
+    try:
+        config = load(opts)
+        with open_clients(opts, region_for(opts, config)) as clients:
+            result = make_plan(config, clients, reader=SourceReader(), prune=prune)
+    except EcrcacheError as exc:
+        if detailed_exitcode:
+            exc.exit_code = EXIT_FAILURE  # Terraform: every error is 1 under this flag
+        raise
+    doc = result.plan.to_dict()
+    unsafe = result.plan.unsafe_reasons(result.safety)
+    if opts.json:
+        emit_json(
+            "plan",
+            {
+                "account_id": result.account_id,
+                "region": result.region,
+                **doc,
+                "needs_force": list(unsafe),
+            },
+            warnings=result.warnings,
+        )
+    else:
+        render_plan(
+            doc,
+            sys.stdout,
+            account_id=result.account_id,
+            region=result.region,
+            warnings=result.warnings,
+            no_color=opts.no_color,
+        )
+        if unsafe:
+            from ecrcache.render import warn
+
+            warn(f"apply will need --force: {'; '.join(unsafe)}")
+    if detailed_exitcode and not result.plan.empty:
+        return EXIT_CHANGES
+    return 0

@@ -1,0 +1,36 @@
+"""``ecrcache validate``: check the config offline. No AWS call."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, load, options
+
+
+@app.command()
+def validate(ctx: typer.Context) -> None:
+    """Check the config offline: schema, AWS naming rules, credential rules."""
+    opts = options(ctx)
+    config = load(opts)
+    rules = [
+        {
+            "prefix": r.prefix,
+            "upstream": r.upstream,
+            "url": r.resolved_url,
+            "credentials": r.credentials.secret if r.credentials else None,
+        }
+        for r in config.rule_list
+    ]
+    if opts.json:
+        emit_json(
+            "validate",
+            {"file": str(opts.config_path), "valid": True, "region": config.region, "rules": rules},
+        )
+        return
+    names = ", ".join(r["prefix"] or "" for r in rules) or "none"
+    sys.stdout.write(
+        f"{opts.config_path} is valid: {len(rules)} rule(s) in {config.region} ({names})\n"
+    )
