@@ -108,7 +108,7 @@ class Safety:
 class Plan:
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
-    existing: int = 0  # live resources the config manages (the base for thresholds)
+    existing: int = 0  # live resources the plan could touch (the base for thresholds)
     problems: tuple[str, ...] = ()  # things no apply can fix (a referenced secret is missing)
 
     @property
@@ -191,13 +191,13 @@ def diff(desired: State, live: State, *, prune: bool = False) -> Plan:
     changes: list[Change] = []
     unmanaged: list[Unmanaged] = []
     problems: list[str] = []
-    existing = 0
 
+    # The base for thresholds: every live resource this plan could touch.
+    existing = len(live.rules) + sum(
+        1 for n, s in live.secrets.items() if n in desired.secrets or s.managed
+    )
     for name, want in desired.secrets.items():
-        have = live.secrets.get(name)
-        if have is not None:
-            existing += 1
-        changes.extend(_diff_secret(want, have, problems))
+        changes.extend(_diff_secret(want, live.secrets.get(name), problems))
     for name, have in live.secrets.items():
         if name in desired.secrets or have.pending_deletion:
             continue
@@ -207,10 +207,7 @@ def diff(desired: State, live: State, *, prune: bool = False) -> Plan:
             unmanaged.append(Unmanaged("secret", name))
 
     for prefix, want_rule in desired.rules.items():
-        have_rule = live.rules.get(prefix)
-        if have_rule is not None:
-            existing += 1
-        changes.extend(_diff_rule(want_rule, have_rule))
+        changes.extend(_diff_rule(want_rule, live.rules.get(prefix)))
     for prefix, have_rule in live.rules.items():
         if prefix in desired.rules:
             continue
