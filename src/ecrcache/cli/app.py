@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.plan",
     "ecrcache.cli.apply",
     "ecrcache.cli.sandbox",
+    "ecrcache.cli.login",
 )
 
 

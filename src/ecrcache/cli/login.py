@@ -1,0 +1,167 @@
+"""``ecrcache login``: registry credentials for Docker, Helm or a Kubernetes pull secret.
+
+stdout carries only what was asked for (the password, the Secret, or the summary); notes and
+warnings go to stderr. The token never reaches argv: docker and helm read it on stdin.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, options
+from ecrcache.cli.options import GlobalOptions
+
+if TYPE_CHECKING:
+    from ecrcache.login import RegistryToken
+
+
+@contextmanager
+def ecr_client(opts: GlobalOptions, region: str) -> Iterator[Any]:
+    """The ECR client for one region: the one place that knows how clients are built."""
+    from ecrcache.cli.common import open_clients
+
+    with open_clients(opts, region) as clients:
+        yield clients.ecr
+
+
+def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
+    regions = [r.strip() for item in given for r in item.split(",") if r.strip()]
+    if regions:
+        return list(dict.fromkeys(regions))
+    if opts.region:
+        return [opts.region]
+    if opts.config_path.exists():
+        from ecrcache.config import load_config
+
+        return [load_config(opts.config_path).region]
+    from ecrcache.aws import make_session
+
+    region = make_session(opts.profile, None).region_name
+    if region:
+        return [region]
+    from ecrcache.errors import UsageError
+
+    raise UsageError("no region", hint="pass --region or --regions, or set region in the config")
+
+
+@app.command()
+def login(
+    ctx: typer.Context,
+    regions: list[str] = typer.Option(
+        [], "--regions", help="Regions to log in to (repeat or comma-separate); default --region."
+    ),
+    registry_ids: list[str] = typer.Option(
+        [], "--registry-id", help="Another account's registry (repeatable); default your own."
+    ),
+    print_password: bool = typer.Option(
+        False, "--print-password", help="Print only the password, for piping."
+    ),
+    k8s_secret: str | None = typer.Option(
+        None, "--k8s-secret", metavar="NAME", help="Print a kubernetes.io/dockerconfigjson Secret."
+    ),
+    namespace: str | None = typer.Option(None, "--namespace", help="The Secret's namespace."),
+    helm: bool = typer.Option(False, "--helm", help="Log Helm in (OCI charts) instead of Docker."),
+    write_config: bool = typer.Option(
+        False, "--write-config", help="Write the Docker config file even if docker is installed."
+    ),
+    docker_config: Path | None = typer.Option(
+        None, "--docker-config", help="Docker config file (default $DOCKER_CONFIG/config.json)."
+    ),
+) -> int:
+    """Log in to the ECR registry: Docker (stdin login or config file), Helm, or a pull secret."""
+    from ecrcache.login import fetch_tokens
+
+    opts = options(ctx)
+    if print_password and k8s_secret:
+        from ecrcache.errors import UsageError
+
+        raise UsageError("choose one of --print-password and --k8s-secret")
+    tokens: list[RegistryToken] = []
+    for region in _regions(opts, regions):
+        with ecr_client(opts, region) as ecr:
+            tokens.extend(fetch_tokens(ecr, registry_ids=registry_ids))
+    expires = min(t.expires_at for t in tokens)
+    if print_password or k8s_secret:
+        return _payload(tokens, print_password=print_password, name=k8s_secret, ns=namespace)
+    if helm:
+        method, warnings, path = "helm", _cli_logins(tokens, tool="helm"), None
+    elif write_config or shutil.which("docker") is None:
+        method, (path, warnings) = "docker-config", _write(tokens, docker_config)
+    else:
+        method, warnings, path = "docker", _cli_logins(tokens, tool="docker"), None
+    _report(opts, tokens, method=method, path=path, warnings=warnings, expires=expires)
+    return 0
+
+
+def _payload(
+    tokens: list[RegistryToken], *, print_password: bool, name: str | None, ns: str | None
+) -> int:
+    from ecrcache.dockerconfig import k8s_secret_yaml
+    from ecrcache.login import expiry_text, single_password
+    from ecrcache.render import note
+
+    if print_password:
+        sys.stdout.write(single_password(tokens) + "\n")
+    else:
+        sys.stdout.write(
+            k8s_secret_yaml(name or "", tuple(t.as_auth() for t in tokens), namespace=ns)
+        )
+    sys.stdout.flush()
+    note(f"token expires {expiry_text(min(t.expires_at for t in tokens))}")
+    return 0
+
+
+def _cli_logins(tokens: list[RegistryToken], *, tool: str) -> tuple[str, ...]:
+    from ecrcache.login import docker_login, helm_login
+
+    login = helm_login if tool == "helm" else docker_login
+    out = []
+    for token in tokens:
+        stderr = login(token)
+        out += [line for line in stderr.splitlines() if line.upper().startswith("WARNING")]
+    return tuple(dict.fromkeys(out))
+
+
+def _write(tokens: list[RegistryToken], path: Path | None) -> tuple[Path, tuple[str, ...]]:
+    from ecrcache.dockerconfig import update_docker_config
+
+    return update_docker_config(tuple(t.as_auth() for t in tokens), path=path)
+
+
+def _report(
+    opts: GlobalOptions,
+    tokens: list[RegistryToken],
+    *,
+    method: str,
+    path: Path | None,
+    warnings: tuple[str, ...],
+    expires: Any,
+) -> None:
+    from ecrcache.login import expiry_text
+
+    registries = list(dict.fromkeys(t.registry for t in tokens))
+    if opts.json:
+        data = {
+            "method": method,
+            "registries": registries,
+            "docker_config": str(path) if path else None,
+            "expires_at": expires.isoformat(),
+        }
+        emit_json("login", data, warnings=warnings)
+        return
+    from ecrcache.render import warn
+
+    for warning in warnings:
+        warn(warning)
+    how = {"docker": "docker login", "helm": "helm registry login"}.get(method, f"wrote {path}")
+    for registry in registries:
+        sys.stdout.write(f"Logged in to {registry} ({how})\n")
+    sys.stdout.write(f"Token expires {expiry_text(expires)}\n")
