@@ -36,7 +36,7 @@ def apply(
     with open_clients(opts, region_for(opts, config)) as clients:
         result = make_plan(config, clients, reader=SourceReader(), prune=prune)
         plan = result.plan
-        doc = plan.to_dict()
+        doc = {"account_id": result.account_id, "region": result.region, **plan.to_dict()}
         if not opts.json:
             render_plan(
                 doc,

@@ -1,0 +1,80 @@
+"""The --output json envelope is a contract: these keys, this schema tag, for every command.
+
+Changing it on purpose means bumping ecrcache.result.SCHEMA and this test together.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ecrcache.cli.app import run
+from ecrcache.result import SCHEMA
+
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+ENVELOPE_KEYS = {"schema", "command", "ok", "data", "warnings", "error"}
+ERROR_KEYS = {"code", "message", "hint", "exit_code", "details"}
+PLAN_KEYS = {
+    "account_id",
+    "region",
+    "changes",
+    "unmanaged",
+    "summary",
+    "problems",
+    "checksum",
+    "needs_force",
+}
+CHANGE_KEYS = {"address", "kind", "key", "action", "fields", "reason", "needs_force"}
+FIELD_KEYS = {"name", "before", "after", "sensitive"}
+
+
+@pytest.fixture(autouse=True)
+def _state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECRCACHE_SANDBOX_STATE", str(tmp_path / "s.state"))
+
+
+def doc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = run([*args, "--output", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_schema_tag() -> None:
+    assert SCHEMA == "ecrcache/v1"
+
+
+def test_validate_envelope(capsys: pytest.CaptureFixture[str]) -> None:
+    code, d = doc(capsys, "validate", "-c", str(EXAMPLE))
+    assert code == 0
+    assert set(d) == ENVELOPE_KEYS and d["schema"] == SCHEMA and d["ok"] is True
+    assert set(d["data"]) == {"file", "valid", "region", "rules"}
+
+
+def test_plan_envelope(capsys: pytest.CaptureFixture[str]) -> None:
+    code, d = doc(capsys, "--sandbox", "plan", "-c", str(EXAMPLE))
+    assert code == 0
+    assert set(d) == ENVELOPE_KEYS
+    assert set(d["data"]) == PLAN_KEYS
+    assert set(d["data"]["summary"]) == {"add", "change", "replace", "destroy"}
+    change = d["data"]["changes"][0]
+    assert set(change) == CHANGE_KEYS
+    assert set(change["fields"][0]) == FIELD_KEYS
+
+
+def test_apply_envelope(capsys: pytest.CaptureFixture[str]) -> None:
+    code, d = doc(capsys, "--sandbox", "apply", "--yes", "-c", str(EXAMPLE))
+    assert code == 0
+    assert set(d["data"]) == PLAN_KEYS - {"needs_force"} | {"applied"}
+    assert set(d["data"]["applied"][0]) == {"address", "action"}
+
+
+def test_error_envelope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("region = 1\n")
+    code, d = doc(capsys, "validate", "-c", str(bad))
+    assert code == 2
+    assert set(d) == ENVELOPE_KEYS and d["ok"] is False and d["data"] is None
+    assert set(d["error"]) == ERROR_KEYS
+    assert d["error"]["exit_code"] == 2 and d["error"]["code"] == "config"
+    assert d["command"] == "validate"
