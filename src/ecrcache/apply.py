@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecrcache.aws import Clients, aws_errors, error_code, translate
-from ecrcache.errors import ApplyError, AwsError, EcrcacheError
+from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, AwsError, EcrcacheError
 from ecrcache.plan import Action, Change, Plan
 from ecrcache.resources import MANAGED_TAGS, Rule, Secret
 
@@ -60,16 +60,21 @@ def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
         ctx.on_event("start", change)
         try:
             handler(ctx, change)
-        except EcrcacheError as exc:
+        except (EcrcacheError, KeyboardInterrupt) as exc:
             ctx.on_event("failed", change)
             applied = tuple(f"{a.action} {a.address}" for a in done)
             summary = ", ".join(applied) if applied else "nothing"
-            raise ApplyError(
-                f"{change.action.value} {change.address} failed: {exc.message}",
-                hint=f"applied before the failure: {summary}. "
-                "Fix the cause and run apply again: it picks up where this stopped",
+            what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
+            err = ApplyError(
+                f"{change.action.value} {change.address} {what}{detail}",
+                hint=f"applied before it stopped: {summary}. "
+                "Run apply again: it picks up where this stopped",
                 applied=applied,
-            ) from exc
+            )
+            if isinstance(exc, KeyboardInterrupt):
+                err.exit_code = EXIT_INTERRUPTED
+            raise err from exc
         done.append(Applied(change.address, change.action.value))
         ctx.on_event("done", change)
     return ApplyReport(tuple(done))

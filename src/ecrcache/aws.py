@@ -64,7 +64,7 @@ class Clients:
 
     def _client(self, service: str) -> Any:
         kwargs: dict[str, Any] = {"region_name": self.region, "config": BOTO_CONFIG}
-        if self.endpoint_url and service == "ecr":
+        if self.endpoint_url:  # one endpoint for all services, as LocalStack-style stacks serve
             kwargs["endpoint_url"] = self.endpoint_url
         client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
         client.meta.events.register("before-call.*.*", self._record)
