@@ -56,10 +56,16 @@ def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
 def login(
     ctx: typer.Context,
     regions: list[str] = typer.Option(
-        [], "--regions", help="Regions to log in to (repeat or comma-separate); default --region."
+        [],
+        "--regions",
+        metavar="REGION",
+        help="Regions to log in to (repeat or comma-separate); default --region.",
     ),
     registry_ids: list[str] = typer.Option(
-        [], "--registry-id", help="Another account's registry (repeatable); default your own."
+        [],
+        "--registry-id",
+        metavar="ACCOUNT_ID",
+        help="Another account's registry (repeatable); default your own.",
     ),
     print_password: bool = typer.Option(
         False, "--print-password", help="Print only the password, for piping."
@@ -67,13 +73,18 @@ def login(
     k8s_secret: str | None = typer.Option(
         None, "--k8s-secret", metavar="NAME", help="Print a kubernetes.io/dockerconfigjson Secret."
     ),
-    namespace: str | None = typer.Option(None, "--namespace", help="The Secret's namespace."),
+    namespace: str | None = typer.Option(
+        None, "--namespace", metavar="NS", help="The Secret's namespace."
+    ),
     helm: bool = typer.Option(False, "--helm", help="Log Helm in (OCI charts) instead of Docker."),
     write_config: bool = typer.Option(
         False, "--write-config", help="Write the Docker config file even if docker is installed."
     ),
     docker_config: Path | None = typer.Option(
-        None, "--docker-config", help="Docker config file (default $DOCKER_CONFIG/config.json)."
+        None,
+        "--docker-config",
+        metavar="PATH",
+        help="Docker config file (default $DOCKER_CONFIG/config.json).",
     ),
 ) -> int:
     """Log in to the ECR registry: Docker (stdin login or config file), Helm, or a pull secret."""
