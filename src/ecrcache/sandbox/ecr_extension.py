@@ -1,0 +1,55 @@
+"""Pull-through cache rules and repository creation templates for moto 5.2's ECR.
+
+``install()`` binds the backend operations (``models``, ``templates``) onto moto's
+``ECRBackend`` and the request handlers (``responses``) onto ``ECRResponse``. Class-level, so it
+covers the in-process mock (``mock_aws``) and ``ThreadedMotoServer`` alike; a separate
+``moto_server`` process needs ``install()`` run in that process.
+
+Enforced as the service does (botocore's client checks only minimum lengths): lengths, patterns
+and enums of the botocore model, ROOT prefixes, the 50-rules quota, secret-authenticated
+upstreams needing a credentialArn, the secret existing in the same account and region, update
+semantics, pagination. See ``constraints`` for the sources.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ecrcache.sandbox import models, responses, templates
+
+_BACKEND_METHODS: dict[str, Callable[..., Any]] = {
+    "create_pull_through_cache_rule": models.create_pull_through_cache_rule,
+    "describe_pull_through_cache_rules": models.describe_pull_through_cache_rules,
+    "update_pull_through_cache_rule": models.update_pull_through_cache_rule,
+    "delete_pull_through_cache_rule": models.delete_pull_through_cache_rule,
+    "validate_pull_through_cache_rule": models.validate_pull_through_cache_rule,
+    "create_repository_creation_template": templates.create_repository_creation_template,
+    "describe_repository_creation_templates": templates.describe_repository_creation_templates,
+    "update_repository_creation_template": templates.update_repository_creation_template,
+    "delete_repository_creation_template": templates.delete_repository_creation_template,
+}
+_RESPONSE_METHODS: dict[str, Callable[..., Any]] = {
+    name: getattr(responses, name) for name in _BACKEND_METHODS
+}
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Add the nine operations to moto's ECR backend and responses. Idempotent."""
+    from moto.ecr.models import ECRBackend
+    from moto.ecr.responses import ECRResponse
+
+    with _lock:
+        for name, fn in _BACKEND_METHODS.items():
+            setattr(ECRBackend, name, fn)
+        for name, fn in _RESPONSE_METHODS.items():
+            setattr(ECRResponse, name, fn)
+
+
+def inject_secret_not_found(count: int) -> None:
+    """Make the next ``count`` Create/UpdatePullThroughCacheRule calls that name a secret fail
+    with SecretNotFoundException although it exists: Secrets Manager to ECR propagation lag, for
+    testing a caller's retry. ``0`` clears it. Process-wide (works in ThreadedMotoServer too)."""
+    models.set_injected_secret_not_found(count)

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test directory. Keep this small: directory-specific fixtures belong
+in that directory's conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REGION = "af-south-1"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test: fake AWS credentials, region af-south-1, no profile or endpoint from the
+    developer's shell, no AWS config files, and a private sandbox state file. Returns the state
+    file path (``ECRCACHE_SANDBOX_STATE``); it does not exist yet."""
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    state = tmp_path / "sandbox-state" / "sandbox.state"
+    monkeypatch.setenv("ECRCACHE_SANDBOX_STATE", str(state))
+    return state
+
+
+@pytest.fixture
+def aws() -> Iterator[object]:
+    """A ``boto3.session.Session`` (region af-south-1) inside ``moto.mock_aws()``, with the
+    ecrcache ECR extension installed (pull-through cache rules, creation templates). State
+    starts empty and is discarded at the end of the test."""
+    import boto3
+    from moto import mock_aws
+
+    from ecrcache.sandbox.ecr_extension import install
+
+    install()
+    with mock_aws():
+        yield boto3.session.Session(region_name=REGION)
