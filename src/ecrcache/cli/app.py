@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Declarative Amazon ECR pull-through cache: plan, apply, rewrite, login, test-pull.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no "<bool>" column, nothing to wrap oddly
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
