@@ -1,0 +1,21 @@
+"""Rewrite references given as strings (arguments or stdin lines), keeping their order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ecrcache.rewrite.mapping import Mapping
+from ecrcache.rewrite.text import Rewrite, rewrite_reference
+
+
+def rewrite_strings(
+    lines: Iterable[str], mapping: Mapping, *, reverse: bool = False
+) -> tuple[Rewrite, ...]:
+    """One result per line, in order. Surrounding whitespace is ignored and a blank line stays
+    blank, so output lines match input lines. Raises InvalidReferenceError on the first line
+    that is not a reference, before anything is printed."""
+    out = []
+    for line in lines:
+        text = line.strip()
+        out.append(rewrite_reference(text, mapping, reverse=reverse) if text else Rewrite("", ""))
+    return tuple(out)
