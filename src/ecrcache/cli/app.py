@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.apply",
     "ecrcache.cli.sandbox",
     "ecrcache.cli.login",
+    "ecrcache.cli.rewrite",
 )
 
 
