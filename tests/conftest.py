@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import boto3
 
 REGION = "af-south-1"
 
@@ -37,7 +41,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def aws() -> Iterator[object]:
+def aws() -> Iterator[boto3.session.Session]:
     """A ``boto3.session.Session`` (region af-south-1) inside ``moto.mock_aws()``, with the
     ecrcache ECR extension installed (pull-through cache rules, creation templates). State
     starts empty and is discarded at the end of the test."""
