@@ -1,0 +1,428 @@
+"""Which IAM actions each ecrcache operation needs, on which resources (pure).
+
+One table, as cloud-custodian declares ``permissions`` on each action (c7n/resources/ecr.py): the
+CI policy, the registry policy for pullers and doctor's checks are all generated from it.
+
+Sources:
+- Pull-through cache permissions (BatchImportUpstreamImage, CreateRepository and where each may be
+  granted): https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
+- Registry policy: "Amazon ECR only enforces the following permissions at the private registry
+  level": ecr:ReplicateImage, ecr:BatchImportUpstreamImage, ecr:CreateRepository
+  (https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html, the version
+  before the REGISTRY_POLICY_SCOPE V2 account setting, which widens it to every ECR action; the
+  puller statements stay within the narrow set so they work under both).
+- Resource-level support: Service Authorization Reference for ECR,
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+  ("If there is no value for this column, you must specify all resources ("*")"). Repository
+  actions take ``repository*``; registry-level actions (GetAuthorizationToken, the pull-through
+  cache rule and creation template actions, registry policy and scanning) take "*".
+  Secrets Manager's ListSecrets and IAM policy ARNs follow the same reference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+MANAGED_POLICY_MAX_CHARS = 6_144  # IAM managed policy size, whitespace not counted
+SECRET_PREFIX = "ecr-pullthroughcache/"
+PULLER_SID = "ecrcache-pullthroughcache"
+REGISTRY_POLICY_ACTIONS = frozenset(
+    {"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+)
+
+
+class Scope(Enum):
+    """The kind of resource an action is granted on; values are stable Sid stems."""
+
+    ANY = "Registry"  # actions without resource-level permissions: Resource "*"
+    CACHE_REPOSITORIES = "CacheRepositories"  # repository/<cache prefix>/*
+    APP_REPOSITORIES = "AppRepositories"  # repository/<name>, declared in the config
+    CACHE_SECRETS = "CacheSecrets"  # secret:ecr-pullthroughcache/*
+    CI_POLICY = "CiPolicy"  # the managed policy ecrcache maintains for CI
+    PASSED_ROLES = "PassedRoles"  # custom role ARNs given to rules and templates
+
+
+@dataclass(frozen=True)
+class Permission:
+    """``actions`` that ``operation`` needs on resources of kind ``scope``; ``why`` for doctor."""
+
+    operation: str
+    scope: Scope
+    actions: tuple[str, ...]
+    why: str
+
+
+_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
+_RULE_READ = ("ecr:DescribePullThroughCacheRules",)
+_TEMPLATE_READ = ("ecr:DescribeRepositoryCreationTemplates",)
+
+
+def _p(operation: str, scope: Scope, actions: Iterable[str], why: str) -> Permission:
+    return Permission(operation, scope, tuple(sorted(set(actions))), why)
+
+
+PERMISSIONS: tuple[Permission, ...] = (
+    _p("login", Scope.ANY, ["ecr:GetAuthorizationToken"], "a registry token; Resource '*' only"),
+    _p(
+        "plan",
+        Scope.ANY,
+        [
+            *_RULE_READ,
+            *_TEMPLATE_READ,
+            "ecr:DescribeRegistry",
+            "ecr:GetRegistryPolicy",
+            "ecr:GetRegistryScanningConfiguration",
+            "secretsmanager:ListSecrets",
+        ],
+        "read rules, templates, registry settings and the list of cache secrets",
+    ),
+    _p(
+        "plan",
+        Scope.APP_REPOSITORIES,
+        ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource"],
+        "read the application repositories the config declares",
+    ),
+    _p(
+        "plan",
+        Scope.CACHE_SECRETS,
+        ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        "compare a secret's value digest with the desired one",
+    ),
+    _p("plan", Scope.CI_POLICY, ["iam:GetPolicy", "iam:GetPolicyVersion"], "read the CI policy"),
+    _p(
+        "apply.rule",
+        Scope.ANY,
+        [
+            "ecr:CreatePullThroughCacheRule",
+            "ecr:UpdatePullThroughCacheRule",
+            "ecr:DeletePullThroughCacheRule",
+            "ecr:ValidatePullThroughCacheRule",
+            *_RULE_READ,
+        ],
+        "pull-through cache rules are registry-level: Resource '*'",
+    ),
+    _p(
+        "apply.rule",
+        Scope.PASSED_ROLES,
+        ["iam:PassRole"],
+        "a rule with a custom role (ECR-to-ECR) passes it to ECR",
+    ),
+    _p(
+        "apply.secret",
+        Scope.CACHE_SECRETS,
+        [
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:TagResource",
+        ],
+        "upstream credentials live under ecr-pullthroughcache/",
+    ),
+    _p(
+        "apply.template",
+        Scope.ANY,
+        [
+            "ecr:CreateRepositoryCreationTemplate",
+            "ecr:UpdateRepositoryCreationTemplate",
+            "ecr:DeleteRepositoryCreationTemplate",
+            *_TEMPLATE_READ,
+        ],
+        "creation templates are registry-level: Resource '*'",
+    ),
+    _p(
+        "apply.template",
+        Scope.CACHE_REPOSITORIES,
+        ["ecr:CreateRepository"],
+        "the user guide lists CreateRepository among the template permissions",
+    ),
+    _p(
+        "apply.template",
+        Scope.PASSED_ROLES,
+        ["iam:PassRole"],
+        "a template with a custom role (KMS, resource tags) passes it to ECR",
+    ),
+    _p(
+        "apply.repository",
+        Scope.APP_REPOSITORIES,
+        [
+            "ecr:CreateRepository",
+            "ecr:DescribeRepositories",
+            "ecr:PutLifecyclePolicy",
+            "ecr:GetLifecyclePolicy",
+            "ecr:DeleteLifecyclePolicy",
+            "ecr:TagResource",
+        ],
+        "application repositories and their lifecycle policies",
+    ),
+    _p(
+        "apply.scanning",
+        Scope.ANY,
+        ["ecr:PutRegistryScanningConfiguration", "ecr:GetRegistryScanningConfiguration"],
+        "registry scanning is registry-level",
+    ),
+    _p(
+        "apply.registry-policy",
+        Scope.ANY,
+        ["ecr:PutRegistryPolicy", "ecr:GetRegistryPolicy", "ecr:DeleteRegistryPolicy"],
+        "the registry permissions policy for pullers",
+    ),
+    _p(
+        "apply.iam-policy",
+        Scope.CI_POLICY,
+        [
+            "iam:CreatePolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListPolicyVersions",
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:TagPolicy",
+            "iam:DeletePolicy",
+        ],
+        "the CI managed policy (an update is a new default version)",
+    ),
+    _p("pull.first", Scope.ANY, ["ecr:GetAuthorizationToken"], "docker login"),
+    _p(
+        "pull.first",
+        Scope.CACHE_REPOSITORIES,
+        [*_PULL, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+        "a first pull imports the image and creates its repository",
+    ),
+    _p("pull.cached", Scope.ANY, ["ecr:GetAuthorizationToken"], "docker login"),
+    _p(
+        "pull.cached",
+        Scope.CACHE_REPOSITORIES,
+        [*_PULL, "ecr:BatchImportUpstreamImage"],
+        "BatchImportUpstreamImage still imports new tags into an existing repository",
+    ),
+    _p("push", Scope.ANY, ["ecr:GetAuthorizationToken"], "docker login"),
+    _p(
+        "push",
+        Scope.APP_REPOSITORIES,
+        [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+            "ecr:BatchGetImage",
+        ],
+        "push layers and manifests to application repositories",
+    ),
+    _p("test-pull", Scope.ANY, ["ecr:GetAuthorizationToken"], "registry token for the pull"),
+    _p(
+        "test-pull",
+        Scope.CACHE_REPOSITORIES,
+        [
+            *_PULL,
+            "ecr:BatchImportUpstreamImage",
+            "ecr:CreateRepository",
+            "ecr:DescribeRepositories",
+            "ecr:DescribeImages",
+        ],
+        "a cold pull, a warm pull, then a look at what ECR created",
+    ),
+    _p(
+        "status",
+        Scope.ANY,
+        [*_RULE_READ, "ecr:DescribeRepositories"],
+        "DescribeRepositories has no prefix filter, so listing cache repositories needs '*'",
+    ),
+    _p(
+        "status",
+        Scope.CACHE_REPOSITORIES,
+        ["ecr:DescribeImages"],
+        "images, sizes and last pulls per cached repository",
+    ),
+    _p(
+        "cost-report",
+        Scope.ANY,
+        [*_RULE_READ, "ecr:DescribeRepositories", "pricing:GetProducts"],
+        "list repositories (no prefix filter) and look up prices",
+    ),
+    _p(
+        "cost-report",
+        Scope.CACHE_REPOSITORIES,
+        ["ecr:DescribeImages", "ecr:GetLifecyclePolicy"],
+        "image sizes and the lifecycle rules that would save storage",
+    ),
+    _p(
+        "cost-report",
+        Scope.APP_REPOSITORIES,
+        ["ecr:DescribeImages", "ecr:GetLifecyclePolicy"],
+        "image sizes and lifecycle rules of application repositories",
+    ),
+    _p(
+        "doctor",
+        Scope.ANY,
+        [
+            "ecr:GetAuthorizationToken",
+            *_RULE_READ,
+            "ecr:ValidatePullThroughCacheRule",
+            *_TEMPLATE_READ,
+            "ecr:GetRegistryPolicy",
+            "secretsmanager:ListSecrets",
+        ],
+        "check credentials, rules, templates and the registry policy",
+    ),
+    _p("doctor", Scope.CACHE_SECRETS, ["secretsmanager:DescribeSecret"], "the secrets exist"),
+    _p("doctor", Scope.CI_POLICY, ["iam:GetPolicy", "iam:GetPolicyVersion"], "the CI policy"),
+)
+
+
+def operations() -> tuple[str, ...]:
+    """Every operation id in the table, in table order."""
+    return tuple(dict.fromkeys(p.operation for p in PERMISSIONS))
+
+
+def permissions_for(operation: str) -> tuple[Permission, ...]:
+    """The table entries of one operation; ``ValueError`` for an unknown operation id."""
+    found = tuple(p for p in PERMISSIONS if p.operation == operation)
+    if not found:
+        raise ValueError(f"unknown operation {operation!r}; known: {', '.join(operations())}")
+    return found
+
+
+# ---------------------------------------------------------------------------- ARNs
+
+
+def repository_arn(*, partition: str, account_id: str, region: str, name: str) -> str:
+    return f"arn:{partition}:ecr:{region}:{account_id}:repository/{name}"
+
+
+def cache_repositories_arn(*, partition: str, account_id: str, region: str, prefix: str) -> str:
+    """Every repository a rule with ``prefix`` creates (``ROOT``: every repository)."""
+    name = "*" if prefix == "ROOT" else prefix.strip("/") + "/*"
+    return repository_arn(partition=partition, account_id=account_id, region=region, name=name)
+
+
+def _cache_arns(partition: str, account_id: str, region: str, prefixes: Sequence[str]) -> list[str]:
+    return _arns(partition, account_id, region, _exact_names(prefixes))
+
+
+def _arns(partition: str, account_id: str, region: str, names: Iterable[str]) -> list[str]:
+    arns = {
+        repository_arn(partition=partition, account_id=account_id, region=region, name=n)
+        for n in names
+    }
+    everything = repository_arn(partition=partition, account_id=account_id, region=region, name="*")
+    return [everything] if everything in arns else sorted(arns)
+
+
+def _exact_names(prefixes: Iterable[str]) -> list[str]:
+    return sorted({"*" if p == "ROOT" else p.strip("/") + "/*" for p in prefixes})
+
+
+def _collapsed_names(prefixes: Sequence[str]) -> Iterable[list[str]]:
+    """Ever coarser repository name patterns covering ``prefixes``, the exact ones first: the
+    first path segment of each prefix, then shared leading characters (``p1*``), then ``*``.
+    Each step grants more than the rules need; the caller takes the first that fits."""
+    yield _exact_names(prefixes)
+    segments = sorted({"ROOT" if p == "ROOT" else p.strip("/").split("/")[0] for p in prefixes})
+    yield _exact_names(segments)
+    for k in range(max((len(s) for s in segments), default=0) - 1, 0, -1):
+        yield sorted(
+            {"*" if s == "ROOT" else s + "/*" if len(s) <= k else s[:k] + "*" for s in segments}
+        )
+    yield ["*"]
+
+
+# ---------------------------------------------------------------------------- policies
+
+
+def ci_policy(
+    *,
+    partition: str,
+    account_id: str,
+    region: str,
+    cache_prefixes: Sequence[str],
+    app_repositories: Sequence[str],
+    operations: Sequence[str],
+    policy_name: str = "ecrcache-ci",
+    pass_roles: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A least-privilege identity policy for ``operations``: one statement per resource scope,
+    in a fixed order with stable Sids, actions and resources sorted, so equal inputs give equal
+    documents. Scopes with no resources (no app repositories, no roles to pass) are left out.
+    If the document would exceed IAM's 6,144-character limit, the cache repository resources are
+    collapsed step by step (``a/b/*`` and ``a/c/*`` to ``a/*``, then ``p01/*`` and ``p02/*`` to
+    ``p0*``) until it fits, granting a little more than the rules need rather than failing."""
+    wanted = [p for op in dict.fromkeys(operations) for p in permissions_for(op)]
+    resources = {
+        Scope.ANY: ["*"],
+        Scope.CACHE_REPOSITORIES: [],  # chosen below
+        Scope.APP_REPOSITORIES: sorted(
+            {
+                repository_arn(partition=partition, account_id=account_id, region=region, name=n)
+                for n in app_repositories
+            }
+        ),
+        Scope.CACHE_SECRETS: [
+            f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{SECRET_PREFIX}*"
+        ],
+        Scope.CI_POLICY: [f"arn:{partition}:iam::{account_id}:policy/{policy_name}"],
+        Scope.PASSED_ROLES: sorted(set(pass_roles)),
+    }
+    for names in _collapsed_names(cache_prefixes):
+        resources[Scope.CACHE_REPOSITORIES] = _arns(partition, account_id, region, names)
+        policy = _policy(wanted, resources)
+        if _size(policy) <= MANAGED_POLICY_MAX_CHARS:
+            break
+    return policy
+
+
+def _policy(wanted: Sequence[Permission], resources: dict[Scope, list[str]]) -> dict[str, Any]:
+    statements = []
+    for scope in Scope:
+        actions = sorted({a for p in wanted if p.scope is scope for a in p.actions})
+        if actions and resources[scope]:
+            resource: str | list[str] = resources[scope]
+            if len(resource) == 1:
+                resource = resource[0]
+            statements.append(
+                {
+                    "Sid": f"Ecrcache{scope.value}",
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": resource,
+                }
+            )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _size(policy: dict[str, Any]) -> int:
+    # IAM does not count whitespace towards the managed policy size
+    return len(json.dumps(policy, separators=(",", ":")))
+
+
+def puller_statements(
+    *,
+    partition: str,
+    account_id: str,
+    region: str,
+    principals: Sequence[str],
+    cache_prefixes: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Registry permissions policy statements letting ``principals`` (account ids or IAM ARNs)
+    populate the cache: BatchImportUpstreamImage and CreateRepository on the cache prefixes only.
+
+    Those are two of the three actions a registry policy may hold (with ReplicateImage); the pull
+    actions themselves (BatchGetImage, ...) must come from the principals' identity policies,
+    e.g. AmazonEC2ContainerRegistryReadOnly. Sids start with ``ecrcache-`` so apply can find and
+    replace its own statements in a registry policy it shares. Empty when nothing is given."""
+    if not principals or not cache_prefixes:
+        return []
+    return [
+        {
+            "Sid": PULLER_SID,
+            "Effect": "Allow",
+            "Principal": {"AWS": sorted(set(principals))},
+            "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            "Resource": _cache_arns(partition, account_id, region, cache_prefixes),
+        }
+    ]
