@@ -7,6 +7,8 @@ one resource policy (a registry or repository policy) are evaluated as AWS docum
   ("If either the identity-based policy or the resource-based policy within the same account
   allows the request and the other doesn't, the request is still allowed.")
 - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+- https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+  (an account id or ``:root`` principal delegates to the account's own IAM policies)
 
 An explicit Deny anywhere wins; otherwise one Allow is enough within an account; across accounts
 both sides must allow. Out of scope: SCPs, RCPs, permission boundaries, session policies, policy
@@ -81,6 +83,7 @@ class _Unsupported(Exception):
 class _Match:
     ref: StatementRef
     effect: str
+    delegated: bool = False  # matched through an account principal (id or :root), not by name
 
 
 def evaluate(
@@ -126,7 +129,11 @@ def _decide(
     if denies:
         return Decision(Outcome.EXPLICIT_DENY, denies[0].ref, tuple(unknown))
     id_allow = next((m for m in identity if m.effect == "Allow"), None)
-    res_allow = next((m for m in resource_side if m.effect == "Allow"), None)
+    # naming an account in a resource policy delegates to that account: within the account the
+    # identity policies must grant it; across accounts it is the resource side's half
+    res_allow = next(
+        (m for m in resource_side if m.effect == "Allow" and (cross or not m.delegated)), None
+    )
     # across accounts both the identity side and the resource side must allow
     both = res_allow if id_allow and res_allow else None
     allowed = both if cross else (id_allow or res_allow)
@@ -170,12 +177,13 @@ def _collect(
             raise ValueError(f"{source} statement {index}: Effect must be Allow or Deny")
         ref = StatementRef(source, index, st.get("Sid"))
         try:
-            hit = _statement_matches(st, action, resource, keys, principal)
+            via = _principal_kind(st, principal) if principal is not None else "name"
+            hit = via is not None and _statement_matches(st, action, resource, keys)
         except _Unsupported as exc:
             unknown.append(Unknown(ref, effect, str(exc)))
             continue
         if hit:
-            matches.append(_Match(ref, effect))
+            matches.append(_Match(ref, effect, delegated=via == "account"))
 
 
 def _statement_matches(
@@ -183,10 +191,7 @@ def _statement_matches(
     action: str,
     resource: str,
     keys: Mapping[str, str],
-    principal: str | None,
 ) -> bool:
-    if principal is not None and not _principal_matches(st, principal):
-        return False
     if not _element_matches(st, "Action", "NotAction", action, case_sensitive=False):
         return False
     if not _element_matches(st, "Resource", "NotResource", resource, case_sensitive=True):
@@ -225,36 +230,38 @@ def _glob(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
 # ---------------------------------------------------------------- principals (resource policies)
 
 
-def _principal_matches(st: Mapping[str, Any], principal: str) -> bool:
+def _principal_kind(st: Mapping[str, Any], principal: str) -> str | None:
+    """'name' when the statement names the principal (or '*'), 'account' when it names the
+    principal's account, None when it does not apply to the principal."""
     if "NotPrincipal" in st:
         raise _Unsupported("NotPrincipal is not evaluated")
     spec = st.get("Principal")
     if spec is None:
         raise ValueError("a resource policy statement needs a Principal")
     if spec == "*":
-        return True
+        return "name"
     if not isinstance(spec, Mapping):
         raise ValueError(f"Principal must be '*' or an object, not {spec!r}")
-    for kind, values in spec.items():
-        for value in _strings(values):
-            if _principal_value_matches(kind, value, principal):
-                return True
-    return False
+    kinds = {
+        _principal_value_kind(kind, value, principal)
+        for kind, values in spec.items()
+        for value in _strings(values)
+    }
+    return "name" if "name" in kinds else "account" if "account" in kinds else None
 
 
-def _principal_value_matches(kind: str, value: str, principal: str) -> bool:
+def _principal_value_kind(kind: str, value: str, principal: str) -> str | None:
     if kind == "Service":
-        return value == principal
+        return "name" if value == principal else None
     if kind != "AWS":
-        return False  # Federated, CanonicalUser: never ecrcache's principals
-    if value == "*":
-        return True
+        return None  # Federated, CanonicalUser: never ecrcache's principals
+    if value == "*" or value == _as_iam_arn(principal):
+        return "name"
     account = _account_of(_as_iam_arn(principal))
-    if re.fullmatch(r"\d{12}", value):
-        return value == account
-    if value.endswith(":root") and _account_of(value) == account:
-        return True  # the whole account (its identity policies must still allow)
-    return value == _as_iam_arn(principal)
+    is_account = re.fullmatch(r"\d{12}", value) or value.endswith(":root")
+    if is_account and account in (value, _account_of(value)):
+        return "account"
+    return None
 
 
 def _as_iam_arn(principal: str) -> str:

@@ -193,8 +193,8 @@ def registry_statement(principal: Any, effect: str = "Allow") -> dict[str, Any]:
     [
         ("*", ROLE, ALLOW),
         ({"AWS": "*"}, ROLE, ALLOW),
-        ({"AWS": ACCOUNT}, ROLE, ALLOW),
-        ({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, ROLE, ALLOW),
+        ({"AWS": ACCOUNT}, ROLE, NONE),  # delegated to the account: IAM must grant it
+        ({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, ROLE, NONE),
         ({"AWS": [f"arn:aws:iam::{OTHER}:root", ROLE]}, ROLE, ALLOW),
         ({"AWS": ROLE}, SESSION, ALLOW),  # a role's session is the role
         ({"AWS": f"arn:aws:iam::{ACCOUNT}:role/other"}, ROLE, NONE),
@@ -216,6 +216,21 @@ def test_resource_policy_principals(
     assert decision.outcome is outcome
     if outcome is ALLOW:
         assert decision.decided_by.source == "resource"
+
+
+@pytest.mark.parametrize("account", [ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root"])
+def test_an_account_principal_delegates_to_identity_policies(account: str) -> None:
+    registry = doc(registry_statement({"AWS": account}))
+    granted = doc(allow("ecr:CreateRepository"))
+    kwargs: dict[str, Any] = {"resource_policy": registry, "principal_arn": ROLE}
+    assert evaluate("ecr:CreateRepository", REPO, identity_policies=[granted], **kwargs).allowed
+    assert not evaluate("ecr:CreateRepository", REPO, identity_policies=[], **kwargs).allowed
+    denied = doc(registry_statement({"AWS": account}, effect="Deny"))
+    decision = evaluate(
+        "ecr:CreateRepository", REPO, identity_policies=[granted], resource_policy=denied,
+        principal_arn=ROLE,
+    )  # fmt: skip
+    assert decision.outcome is DENY  # a Deny naming the account applies to everyone in it
 
 
 def test_same_account_one_side_is_enough_and_a_deny_on_either_side_wins() -> None:
