@@ -3,16 +3,24 @@ in that directory's conftest.py."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     import boto3
 
 REGION = "af-south-1"
+
+# Property tests: no deadline (a loaded 2-core CI machine is slow), and in CI a fixed seed so a
+# run is reproducible; locally they explore as usual.
+settings.register_profile("ecrcache", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") else "ecrcache")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,11 @@ from ecrcache.errors import AwsAccessError, AwsError
 
 log = logging.getLogger(__name__)
 
+# botocore logs request parameters at DEBUG, secret values included: never let them through,
+# whatever the root logger's level (--debug logs ecrcache's own records, which name calls only).
+for _name in ("botocore", "boto3", "urllib3", "s3transfer", "moto", "werkzeug"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
 BOTO_CONFIG = botocore.config.Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     user_agent_extra=f"ecrcache/{__version__}",

@@ -87,15 +87,12 @@ def render_plan(
     *,
     account_id: str,
     region: str,
-    warnings: tuple[str, ...] = (),
     no_color: bool = False,
 ) -> None:
     """Print a plan (its ``Plan.to_dict()``) in Terraform's vocabulary: + ~ -/+ -."""
     c = console(out, no_color=no_color)
     changes = plan_doc["changes"]
     assert isinstance(changes, list)
-    for w in warnings:
-        c.print(f"[yellow]Warning:[/] {_escape(w)}")
     if not changes:
         c.print(
             f"[green]No changes.[/] Account {account_id} ({region}) matches the configuration."

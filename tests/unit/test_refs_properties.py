@@ -25,8 +25,13 @@ digest = st.one_of(
 
 @st.composite
 def references(draw: st.DrawFn) -> str:
-    path = "/".join(draw(st.lists(component, min_size=1, max_size=4)))
+    parts = draw(st.lists(component, min_size=1, max_size=4))
     host = draw(st.one_of(st.none(), domain))
+    if host is None and "." in parts[0]:
+        # A dotted first component *is* a domain to Docker ("0_0.0/x"); the library then finds
+        # no valid domain and returns an empty one. Keep generated names unambiguous.
+        parts[0] = parts[0].replace(".", "-")
+    path = "/".join(parts)
     text = f"{host}/{path}" if host else path
     if draw(st.booleans()):
         text += ":" + draw(tag)

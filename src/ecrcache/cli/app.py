@@ -12,7 +12,6 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
 from ecrcache import __version__
@@ -87,18 +86,12 @@ def _global(
     )
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
-        # botocore's wire logs would print signed headers; keep them out even under --debug.
-        for noisy in ("botocore", "urllib3", "boto3", "werkzeug", "moto"):
-            logging.getLogger(noisy).setLevel(logging.INFO)
+        # botocore's loggers stay at WARNING (set in ecrcache.aws): they print request bodies.
 
 
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
-        try:
-            import_module(name)
-        except ModuleNotFoundError as exc:  # TEMP while helpers write their modules
-            if exc.name != name:
-                raise
+        import_module(name)
 
 
 def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
@@ -148,12 +141,16 @@ def run(argv: list[str] | None = None) -> int:
         if debug:
             raise
         return report_error(exc, as_json=as_json, command=_command_name(args))
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code if exc.exit_code else EXIT_USAGE
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.TyperException as exc:  # typer's click: usage errors, bad options
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc}\n")
+        return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
+    except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("ecrcache: interrupted\n")
         return EXIT_INTERRUPTED
     except Exception as exc:

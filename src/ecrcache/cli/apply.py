@@ -29,7 +29,7 @@ def apply(
     from ecrcache.apply import ApplyContext, run
     from ecrcache.credentials import SourceReader
     from ecrcache.reconcile import make_plan
-    from ecrcache.render import apply_progress, render_plan
+    from ecrcache.render import apply_progress, render_plan, warn
 
     opts = options(ctx)
     config = load(opts)
@@ -37,13 +37,14 @@ def apply(
         result = make_plan(config, clients, reader=SourceReader(), prune=prune)
         plan = result.plan
         doc = {"account_id": result.account_id, "region": result.region, **plan.to_dict()}
+        for w in result.warnings:
+            warn(w)
         if not opts.json:
             render_plan(
                 doc,
                 sys.stdout,
                 account_id=result.account_id,
                 region=result.region,
-                warnings=result.warnings,
                 no_color=opts.no_color,
             )
         if checksum is not None and checksum != plan.checksum():

@@ -26,7 +26,7 @@ def plan(
     """Show what apply would change in the account (reads only)."""
     from ecrcache.credentials import SourceReader
     from ecrcache.reconcile import make_plan
-    from ecrcache.render import render_plan
+    from ecrcache.render import render_plan, warn
 
     opts = options(ctx)
     try:
@@ -38,6 +38,8 @@ def plan(
             exc.exit_code = EXIT_FAILURE  # Terraform: every error is 1 under this flag
         raise
     doc = result.plan.to_dict()
+    for w in result.warnings:
+        warn(w)
     unsafe = result.plan.unsafe_reasons(result.safety)
     if opts.json:
         emit_json(
@@ -56,12 +58,9 @@ def plan(
             sys.stdout,
             account_id=result.account_id,
             region=result.region,
-            warnings=result.warnings,
             no_color=opts.no_color,
         )
         if unsafe:
-            from ecrcache.render import warn
-
             warn(f"apply will need --force: {'; '.join(unsafe)}")
     if detailed_exitcode and not result.plan.empty:
         return EXIT_CHANGES
