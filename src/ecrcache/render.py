@@ -74,6 +74,8 @@ def _value(v: object) -> str:
 
     if v is None:
         return "(none)"
+    if v == "(sensitive)":
+        return str(v)
     if isinstance(v, str):
         return json.dumps(v)
     if isinstance(v, dict):

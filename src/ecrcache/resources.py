@@ -101,6 +101,11 @@ class Rule:
     def address(self) -> str:
         return f"rule.{self.prefix}"
 
+    @property
+    def upstream_prefix_is_default(self) -> bool:
+        """The upstream prefix is the default (ROOT): not worth showing on a create."""
+        return self.upstream_prefix == "ROOT"
+
 
 # Fields of a rule UpdatePullThroughCacheRule can change; any other difference is a replace.
 RULE_UPDATABLE = frozenset({"credential", "role_arn"})
