@@ -125,9 +125,7 @@ def update_secret(ctx: ApplyContext, change: Change) -> None:
             assert want.value is not None
             sm.put_secret_value(SecretId=secret_id, SecretString=want.value.reveal())
         if "tags" in names and want.tags:
-            sm.tag_resource(
-                SecretId=secret_id, Tags=[{"Key": k, "Value": v} for k, v in want.tags]
-            )
+            sm.tag_resource(SecretId=secret_id, Tags=[{"Key": k, "Value": v} for k, v in want.tags])
 
 
 def delete_secret(ctx: ApplyContext, change: Change) -> None:

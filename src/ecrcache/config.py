@@ -139,13 +139,13 @@ class CredentialsConfig(_Model):
         if v.startswith("arn:"):
             raise _Problem(
                 "give the secret's name, not its ARN",
-                f"e.g. secret = \"{SECRET_PREFIX}docker-hub\"; ecrcache looks the ARN up itself",
+                f'e.g. secret = "{SECRET_PREFIX}docker-hub"; ecrcache looks the ARN up itself',
             )
         if not v.startswith(SECRET_PREFIX):
             raise _Problem(
                 f"secret name {v!r} must start with {SECRET_PREFIX!r}",
                 f"ECR only accepts secrets named {SECRET_PREFIX}...; e.g. "
-                f"secret = \"{SECRET_PREFIX}{v.rsplit('/', 1)[-1] or 'docker-hub'}\"",
+                f'secret = "{SECRET_PREFIX}{v.rsplit("/", 1)[-1] or "docker-hub"}"',
             )
         if len(v) > SECRET_NAME_MAX or not SECRET_NAME_RE.match(v):
             raise _Problem(
@@ -307,9 +307,7 @@ class Config(_Model):
     @classmethod
     def _account(cls, v: Any) -> Any:
         if isinstance(v, int):
-            raise _Problem(
-                "account_id must be a string", 'quote it: account_id = "123456789012"'
-            )
+            raise _Problem("account_id must be a string", 'quote it: account_id = "123456789012"')
         if isinstance(v, str) and not ACCOUNT_RE.match(v):
             raise _Problem(f"{v!r} is not a 12-digit AWS account ID")
         return v
@@ -524,4 +522,3 @@ def _did_you_mean(word: str, options: Iterable[str]) -> str:
 def _key(prefix: str) -> str:
     """A prefix as a TOML table key (quoted where it needs to be)."""
     return prefix if re.fullmatch(r"[A-Za-z0-9_-]+", prefix) else f'"{prefix}"'
-

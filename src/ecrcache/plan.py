@@ -269,7 +269,8 @@ def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
         fields = tuple(
             FieldChange(n, None, getattr(want, n))
             for n in RULE_FIELDS
-            if getattr(want, n) is not None and not (n == "upstream_prefix" and want.upstream_prefix_is_default)
+            if getattr(want, n) is not None
+            and not (n == "upstream_prefix" and want.upstream_prefix_is_default)
         )
         yield Change("rule", want.prefix, Action.CREATE, fields, after=want)
         return

@@ -80,8 +80,7 @@ def _require_creatable(desired: State, live: State, values: SecretValues) -> Non
             )
         raise CredentialSourceError(
             f"secret {name} does not exist, and the config gives no token to create it",
-            hint="create it in Secrets Manager, or add token = { env = \"...\" } to its "
-            "credentials",
+            hint='create it in Secrets Manager, or add token = { env = "..." } to its credentials',
         )
 
 
@@ -91,9 +90,7 @@ def _warnings(desired: State, live: State, values: SecretValues) -> tuple[str, .
         if name in live.secrets:
             out.append(f"secret {name}: value not checked ({why}); it is left as it is")
     for name in values.placeholders:
-        out.append(
-            f"sandbox: secret {name} gets a placeholder value (its token source is not set)"
-        )
+        out.append(f"sandbox: secret {name} gets a placeholder value (its token source is not set)")
     for name in desired.secrets:
         have = live.secrets.get(name)
         if have is not None and have.kms_key_id not in DEFAULT_SECRET_KEYS:

@@ -96,9 +96,7 @@ def render_plan(
     changes = plan_doc["changes"]
     assert isinstance(changes, list)
     if not changes:
-        c.print(
-            f"[green]No changes.[/] Account {account_id} ({region}) matches the configuration."
-        )
+        c.print(f"[green]No changes.[/] Account {account_id} ({region}) matches the configuration.")
     else:
         c.print(f"ecrcache will make these changes in account {account_id} ({region}):\n")
     for ch in changes:

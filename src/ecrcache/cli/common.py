@@ -59,9 +59,7 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     yield Clients(make_session(opts.profile, region), region, endpoint_url=opts.endpoint_url)
 
 
-def emit_json(
-    command: str, data: Mapping[str, Any], *, warnings: Sequence[str] = ()
-) -> None:
+def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] = ()) -> None:
     from ecrcache.result import envelope, write_json
 
     write_json(envelope(command, data, warnings=warnings), sys.stdout)
