@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.sandbox",
     "ecrcache.cli.login",
     "ecrcache.cli.rewrite",
+    "ecrcache.cli.testpull",
 )
 
 
