@@ -6,6 +6,7 @@ counts as done). On a failure apply stops and the ApplyError lists exactly what 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,17 @@ from typing import Any
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, AwsError, EcrcacheError
 from ecrcache.plan import Action, Change, Plan
-from ecrcache.resources import MANAGED_TAGS, Rule, Secret
+from ecrcache.resources import (
+    MANAGED_TAGS,
+    IamPolicy,
+    RegistryPolicy,
+    Repository,
+    RepositorySettings,
+    Rule,
+    Scanning,
+    Secret,
+    Template,
+)
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +243,224 @@ def replace_rule(ctx: ApplyContext, change: Change) -> None:
     create_rule(ctx, change)
 
 
+# --- creation templates -----------------------------------------------------------------------
+
+
+def _template_params(t: Template) -> dict[str, Any]:
+    """Every field, so an update also clears what the config dropped ("" where the API allows)."""
+    enc: dict[str, Any] = {"encryptionType": t.encryption}
+    if t.kms_key:
+        enc["kmsKey"] = t.kms_key
+    params: dict[str, Any] = {
+        "prefix": t.prefix,
+        "description": t.description or "",
+        "encryptionConfiguration": enc,
+        "resourceTags": [{"Key": k, "Value": v} for k, v in t.resource_tags],
+        "imageTagMutability": t.tag_mutability,
+        "repositoryPolicy": t.repository_policy or "",
+        "lifecyclePolicy": t.lifecycle_policy or "",
+        "appliedFor": list(t.applied_for),
+    }
+    if t.tag_mutability_exclusions:
+        params["imageTagMutabilityExclusionFilters"] = _filters(t.tag_mutability_exclusions)
+    if t.role_arn:
+        params["customRoleArn"] = t.role_arn
+    return params
+
+
+def _filters(patterns: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"filterType": "WILDCARD", "filter": f} for f in patterns]
+
+
+def create_template(ctx: ApplyContext, change: Change) -> None:
+    t = change.after
+    assert isinstance(t, Template)
+    with aws_errors(f"create template {t.prefix}"):
+        ctx.clients.ecr.create_repository_creation_template(**_template_params(t))
+
+
+def update_template(ctx: ApplyContext, change: Change) -> None:
+    t = change.after
+    assert isinstance(t, Template)
+    with aws_errors(f"update template {t.prefix}"):
+        ctx.clients.ecr.update_repository_creation_template(**_template_params(t))
+
+
+def delete_template(ctx: ApplyContext, change: Change) -> None:
+    t = change.before
+    assert isinstance(t, Template)
+    try:
+        ctx.clients.ecr.delete_repository_creation_template(prefix=t.prefix)
+    except Exception as exc:
+        if error_code(exc) != "TemplateNotFoundException":
+            raise translate(exc, f"delete template {t.prefix}") from None
+
+
+# --- repositories (application repositories, and backfilled cache repositories) ------------------
+
+
+def _put_lifecycle(ctx: ApplyContext, name: str, policy: str | None) -> None:
+    ecr = ctx.clients.ecr
+    if policy:
+        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=policy)
+        return
+    try:
+        ecr.delete_lifecycle_policy(repositoryName=name)
+    except Exception as exc:
+        if error_code(exc) != "LifecyclePolicyNotFoundException":
+            raise
+
+
+def _put_mutability(ctx: ApplyContext, name: str, mutability: str, excl: tuple[str, ...]) -> None:
+    params: dict[str, Any] = {"repositoryName": name, "imageTagMutability": mutability}
+    if excl:
+        params["imageTagMutabilityExclusionFilters"] = _filters(excl)
+    ctx.clients.ecr.put_image_tag_mutability(**params)
+
+
+def create_repository(ctx: ApplyContext, change: Change) -> None:
+    r = change.after
+    assert isinstance(r, Repository)
+    enc: dict[str, Any] = {"encryptionType": r.encryption}
+    if r.kms_key:
+        enc["kmsKey"] = r.kms_key
+    params: dict[str, Any] = {
+        "repositoryName": r.name,
+        "imageTagMutability": r.tag_mutability,
+        "imageScanningConfiguration": {"scanOnPush": r.scan_on_push},
+        "encryptionConfiguration": enc,
+        "tags": [{"Key": k, "Value": v} for k, v in r.tags],
+    }
+    if r.tag_mutability_exclusions:
+        params["imageTagMutabilityExclusionFilters"] = _filters(r.tag_mutability_exclusions)
+    with aws_errors(f"create repository {r.name}"):
+        try:
+            ctx.clients.ecr.create_repository(**params)
+        except Exception as exc:
+            if error_code(exc) != "RepositoryAlreadyExistsException":
+                raise
+        if r.lifecycle_policy:
+            _put_lifecycle(ctx, r.name, r.lifecycle_policy)
+
+
+def update_repository(ctx: ApplyContext, change: Change) -> None:
+    want, have = change.after, change.before
+    assert isinstance(want, Repository) and isinstance(have, Repository)
+    names = {f.name for f in change.fields}
+    ecr = ctx.clients.ecr
+    with aws_errors(f"update repository {want.name}"):
+        if names & {"tag_mutability", "tag_mutability_exclusions"}:
+            _put_mutability(ctx, want.name, want.tag_mutability, want.tag_mutability_exclusions)
+        if "scan_on_push" in names:
+            ecr.put_image_scanning_configuration(
+                repositoryName=want.name,
+                imageScanningConfiguration={"scanOnPush": want.scan_on_push},
+            )
+        if "lifecycle_policy" in names:
+            _put_lifecycle(ctx, want.name, want.lifecycle_policy)
+        if "tags" in names:
+            arn = ecr.describe_repositories(repositoryNames=[want.name])["repositories"][0][
+                "repositoryArn"
+            ]
+            gone = sorted(set(dict(have.tags)) - set(dict(want.tags)))
+            if gone:
+                ecr.untag_resource(resourceArn=arn, tagKeys=gone)
+            ecr.tag_resource(resourceArn=arn, tags=[{"Key": k, "Value": v} for k, v in want.tags])
+
+
+def delete_repository(ctx: ApplyContext, change: Change) -> None:
+    r = change.before
+    assert isinstance(r, Repository)
+    try:
+        # force only when the plan counted images and --delete-images allowed it
+        ctx.clients.ecr.delete_repository(repositoryName=r.name, force=r.image_count > 0)
+    except Exception as exc:
+        if error_code(exc) != "RepositoryNotFoundException":
+            raise translate(exc, f"delete repository {r.name}") from None
+
+
+def update_repository_settings(ctx: ApplyContext, change: Change) -> None:
+    want = change.after
+    assert isinstance(want, RepositorySettings)
+    names = {f.name for f in change.fields}
+    with aws_errors(f"backfill repository {want.name}"):
+        if "lifecycle_policy" in names:
+            _put_lifecycle(ctx, want.name, want.lifecycle_policy)
+        if names & {"tag_mutability", "tag_mutability_exclusions"}:
+            _put_mutability(ctx, want.name, want.tag_mutability, want.tag_mutability_exclusions)
+
+
+# --- registry-wide settings and policies ---------------------------------------------------------
+
+
+def update_scanning(ctx: ApplyContext, change: Change) -> None:
+    want = change.after
+    assert isinstance(want, Scanning)
+    rules = [
+        {"scanFrequency": r.frequency, "repositoryFilters": _filters(r.filters)} for r in want.rules
+    ]
+    with aws_errors("set the registry scanning configuration"):
+        ctx.clients.ecr.put_registry_scanning_configuration(scanType=want.scan_type, rules=rules)
+
+
+def put_registry_policy(ctx: ApplyContext, change: Change) -> None:
+    """Write ecrcache's statements beside everybody else's, which stay exactly as they were."""
+    want = change.after
+    assert isinstance(want, RegistryPolicy)
+    others = change.before.others if isinstance(change.before, RegistryPolicy) else ()
+    statements = [json.loads(s) for s in (*others, *want.statements)]
+    ecr = ctx.clients.ecr
+    with aws_errors("write the registry permissions policy"):
+        if statements:
+            doc = {"Version": "2012-10-17", "Statement": statements}
+            ecr.put_registry_policy(policyText=json.dumps(doc, sort_keys=True))
+        else:
+            ecr.delete_registry_policy()
+
+
+MAX_POLICY_VERSIONS = 5  # IAM keeps at most five versions of a managed policy
+
+
+def create_iam_policy(ctx: ApplyContext, change: Change) -> None:
+    p = change.after
+    assert isinstance(p, IamPolicy)
+    with aws_errors(f"create IAM policy {p.name}"):
+        ctx.clients.iam.create_policy(
+            PolicyName=p.name,
+            PolicyDocument=p.document,
+            Description="ecrcache: least privilege for CI/CD on the ECR pull-through cache",
+            Tags=[{"Key": k, "Value": v} for k, v in p.tags],
+        )
+
+
+def update_iam_policy(ctx: ApplyContext, change: Change) -> None:
+    want, have = change.after, change.before
+    assert isinstance(want, IamPolicy) and isinstance(have, IamPolicy) and have.arn
+    iam = ctx.clients.iam
+    names = {f.name for f in change.fields}
+    with aws_errors(f"update IAM policy {want.name}"):
+        if "document" in names:
+            # Make room: the oldest non-default version goes when all five are used.
+            stale = len(have.versions) + 1 - (MAX_POLICY_VERSIONS - 1)
+            for version in have.versions[: max(stale, 0)]:
+                iam.delete_policy_version(PolicyArn=have.arn, VersionId=version)
+            iam.create_policy_version(
+                PolicyArn=have.arn, PolicyDocument=want.document, SetAsDefault=True
+            )
+        if "tags" in names:
+            iam.tag_policy(PolicyArn=have.arn, Tags=[{"Key": k, "Value": v} for k, v in want.tags])
+
+
+def delete_iam_policy(ctx: ApplyContext, change: Change) -> None:
+    have = change.before
+    assert isinstance(have, IamPolicy) and have.arn
+    iam = ctx.clients.iam
+    with aws_errors(f"delete IAM policy {have.name}"):
+        for version in have.versions:
+            iam.delete_policy_version(PolicyArn=have.arn, VersionId=version)
+        iam.delete_policy(PolicyArn=have.arn)
+
+
 HANDLERS: dict[tuple[str, Action], Handler] = {
     ("secret", Action.CREATE): create_secret,
     ("secret", Action.UPDATE): update_secret,
@@ -240,4 +469,17 @@ HANDLERS: dict[tuple[str, Action], Handler] = {
     ("rule", Action.UPDATE): update_rule,
     ("rule", Action.REPLACE): replace_rule,
     ("rule", Action.DELETE): delete_rule,
+    ("iam-policy", Action.CREATE): create_iam_policy,
+    ("iam-policy", Action.UPDATE): update_iam_policy,
+    ("iam-policy", Action.DELETE): delete_iam_policy,
+    ("template", Action.CREATE): create_template,
+    ("template", Action.UPDATE): update_template,
+    ("template", Action.DELETE): delete_template,
+    ("repository", Action.CREATE): create_repository,
+    ("repository", Action.UPDATE): update_repository,
+    ("repository", Action.DELETE): delete_repository,
+    ("repository-settings", Action.UPDATE): update_repository_settings,
+    ("scanning", Action.UPDATE): update_scanning,
+    ("registry-policy", Action.CREATE): put_registry_policy,
+    ("registry-policy", Action.UPDATE): put_registry_policy,
 }

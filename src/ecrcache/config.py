@@ -10,13 +10,29 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from ecrcache.config_base import ConfigProblem, Problem, StrictModel
+from ecrcache.config_registry import (
+    CiPolicyConfig,
+    PullersConfig,
+    RepositoryConfig,
+    ScanningConfig,
+    TemplateConfig,
+)
+from ecrcache.cost_config import CostConfig
 from ecrcache.errors import ConfigError
 from ecrcache.upstreams import KINDS, UPSTREAMS, Credentials, upstream
 
@@ -39,37 +55,10 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONFIG_VERSION = 1
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with the config: where (dotted key path), what, and how to fix it."""
-
-    path: str
-    message: str
-    hint: str | None = None
-
-    def line(self, filename: str) -> str:
-        where = f"{filename}: {self.path}: " if self.path else f"{filename}: "
-        return where + self.message
-
-
-class _Problem(ValueError):
-    """Raised inside validators: carries a hint and a path relative to the model being checked."""
-
-    def __init__(self, message: str, hint: str | None = None, subpath: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.subpath = subpath
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
-
-
 # --- where a secret value comes from ---------------------------------------------------------
 
 
-class ValueSource(_Model):
+class ValueSource(StrictModel):
     """Where a credential value is read at plan/apply time. Exactly one key is set.
 
     The value itself never appears in the config file.
@@ -86,14 +75,14 @@ class ValueSource(_Model):
         if self.stdin:
             given.append("stdin")
         if len(given) != 1:
-            raise _Problem(
+            raise Problem(
                 "give exactly one of env, file, stdin or command",
                 'e.g. token = { env = "DOCKERHUB_TOKEN" }',
             )
         if self.env is not None and not ENV_NAME_RE.match(self.env):
-            raise _Problem(f"{self.env!r} is not an environment variable name", subpath="env")
+            raise Problem(f"{self.env!r} is not an environment variable name", subpath="env")
         if self.command is not None and not self.command:
-            raise _Problem("command must name a program", 'e.g. command = ["pass", "dockerhub"]')
+            raise Problem("command must name a program", 'e.g. command = ["pass", "dockerhub"]')
         return self
 
     def describe(self) -> str:
@@ -107,15 +96,15 @@ class ValueSource(_Model):
         return "standard input"
 
 
-def _literal_secret(key: str) -> _Problem:
-    return _Problem(
+def _literal_secret(key: str) -> Problem:
+    return Problem(
         f"a {key} cannot be written in the config file",
         f'read it from somewhere else: {key} = {{ env = "NAME" }}, {{ file = "path" }}, '
         '{ stdin = true } or { command = ["prog", "arg"] }',
     )
 
 
-class CredentialsConfig(_Model):
+class CredentialsConfig(StrictModel):
     """The Secrets Manager secret a rule authenticates with, and what ecrcache puts in it.
 
     With ``token`` set, ecrcache owns the secret: it creates it and keeps its value current.
@@ -137,18 +126,18 @@ class CredentialsConfig(_Model):
     @classmethod
     def _secret_name(cls, v: str) -> str:
         if v.startswith("arn:"):
-            raise _Problem(
+            raise Problem(
                 "give the secret's name, not its ARN",
                 f'e.g. secret = "{SECRET_PREFIX}docker-hub"; ecrcache looks the ARN up itself',
             )
         if not v.startswith(SECRET_PREFIX):
-            raise _Problem(
+            raise Problem(
                 f"secret name {v!r} must start with {SECRET_PREFIX!r}",
                 f"ECR only accepts secrets named {SECRET_PREFIX}...; e.g. "
                 f'secret = "{SECRET_PREFIX}{v.rsplit("/", 1)[-1] or "docker-hub"}"',
             )
         if len(v) > SECRET_NAME_MAX or not SECRET_NAME_RE.match(v):
-            raise _Problem(
+            raise Problem(
                 f"secret name {v!r} is not valid",
                 "after the prefix use 1 or more of A-Z a-z 0-9 / _ + = . @ - (512 at most)",
             )
@@ -157,7 +146,7 @@ class CredentialsConfig(_Model):
     @model_validator(mode="after")
     def _token_needs_username(self) -> CredentialsConfig:
         if self.token is not None and self.username is None:
-            raise _Problem(
+            raise Problem(
                 "a token needs a username",
                 'add username = "your-user" (the upstream account the token belongs to)',
                 subpath="username",
@@ -170,7 +159,7 @@ class CredentialsConfig(_Model):
         return self.token is not None
 
 
-class RuleConfig(_Model):
+class RuleConfig(StrictModel):
     """One pull-through cache rule. Its ECR repository prefix is its key under [rules]."""
 
     prefix: str
@@ -184,7 +173,7 @@ class RuleConfig(_Model):
     @classmethod
     def _known_kind(cls, v: str) -> str:
         if v not in UPSTREAMS:
-            raise _Problem(
+            raise Problem(
                 f"{v!r} is not an upstream ECR supports{_did_you_mean(v, KINDS)}",
                 "one of: " + ", ".join(KINDS),
             )
@@ -203,33 +192,33 @@ class RuleConfig(_Model):
         # URL: fixed for most upstreams; user-given and checked for Azure and ECR.
         if up.url is not None:
             if self.url is not None and self.url != up.url:
-                raise _Problem(
+                raise Problem(
                     f"{up.title} must use url {up.url!r}, not {self.url!r}",
                     f'remove url (it defaults to "{up.url}") or set url = "{up.url}"',
                     subpath="url",
                 )
         else:
             if self.url is None:
-                raise _Problem(
+                raise Problem(
                     f"{up.title} needs the upstream registry's url",
                     f'e.g. url = "{up.url_example}"',
                     subpath="url",
                 )
             assert up.url_pattern is not None
             if not up.url_pattern.match(self.url):
-                raise _Problem(
+                raise Problem(
                     f"{self.url!r} is not a {up.title} registry host",
                     f'a host name with no scheme or path, e.g. "{up.url_example}"',
                     subpath="url",
                 )
         if self.upstream_prefix is not None and self.prefix == "ROOT":
-            raise _Problem(
+            raise Problem(
                 "upstream_prefix needs a prefix other than ROOT",
                 "ECR only maps an upstream prefix for a named ECR repository prefix",
                 subpath="upstream_prefix",
             )
         if up.credentials is Credentials.SECRET and self.credentials is None:
-            raise _Problem(
+            raise Problem(
                 f"{up.title} needs credentials (ECR does not pull from it anonymously)",
                 f'add [rules.{_key(self.prefix)}.credentials] with secret = "{SECRET_PREFIX}'
                 f'{up.default_prefix}", username and token = {{ env = "..." }}',
@@ -237,20 +226,20 @@ class RuleConfig(_Model):
             )
         if up.credentials is not Credentials.SECRET and self.credentials is not None:
             extra = " (use role_arn for another account's ECR)" if up.kind == "ecr" else ""
-            raise _Problem(
+            raise Problem(
                 f"{up.title} takes no credentials{extra}",
                 "remove the credentials table",
                 subpath="credentials",
             )
         if self.role_arn is not None:
             if up.kind != "ecr":
-                raise _Problem(
+                raise Problem(
                     "role_arn is only for ECR upstreams",
                     "remove role_arn; other upstreams authenticate with credentials",
                     subpath="role_arn",
                 )
             if not ROLE_ARN_RE.match(self.role_arn):
-                raise _Problem(
+                raise Problem(
                     f"{self.role_arn!r} is not an IAM role ARN",
                     'e.g. role_arn = "arn:aws:iam::111122223333:role/ecr-ptc-upstream"',
                     subpath="role_arn",
@@ -269,7 +258,7 @@ class RuleConfig(_Model):
         return self.url.split(".", 1)[0]
 
 
-class SafetyConfig(_Model):
+class SafetyConfig(StrictModel):
     """Thresholds as octoDNS has them: a share of existing managed resources, once enough exist."""
 
     update_threshold: float = Field(0.3, ge=0, le=1)
@@ -277,20 +266,26 @@ class SafetyConfig(_Model):
     min_existing: int = Field(10, ge=0)
 
 
-class Config(_Model):
+class Config(StrictModel):
     """The whole file. ``rules`` is keyed by ECR repository prefix."""
 
     version: int = CONFIG_VERSION
     region: str
     account_id: str | None = None
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
+    templates: dict[str, TemplateConfig] = Field(default_factory=dict)
+    repositories: dict[str, RepositoryConfig] = Field(default_factory=dict)
+    scanning: ScanningConfig | None = None
+    pullers: PullersConfig | None = None
+    ci_policy: CiPolicyConfig | None = None
     safety: SafetyConfig = SafetyConfig()
+    cost: CostConfig = CostConfig()
 
     @field_validator("version")
     @classmethod
     def _version(cls, v: int) -> int:
         if v != CONFIG_VERSION:
-            raise _Problem(
+            raise Problem(
                 f"config version {v} is not supported",
                 f"this ecrcache reads version = {CONFIG_VERSION}",
             )
@@ -300,41 +295,43 @@ class Config(_Model):
     @classmethod
     def _region(cls, v: str) -> str:
         if not REGION_RE.match(v):
-            raise _Problem(f"{v!r} is not an AWS region name", 'e.g. region = "af-south-1"')
+            raise Problem(f"{v!r} is not an AWS region name", 'e.g. region = "af-south-1"')
         return v
 
     @field_validator("account_id", mode="before")
     @classmethod
     def _account(cls, v: Any) -> Any:
         if isinstance(v, int):
-            raise _Problem("account_id must be a string", 'quote it: account_id = "123456789012"')
+            raise Problem("account_id must be a string", 'quote it: account_id = "123456789012"')
         if isinstance(v, str) and not ACCOUNT_RE.match(v):
-            raise _Problem(f"{v!r} is not a 12-digit AWS account ID")
+            raise Problem(f"{v!r} is not a 12-digit AWS account ID")
         return v
 
-    @field_validator("rules", mode="before")
+    @field_validator("rules", "templates", "repositories", mode="before")
     @classmethod
-    def _rules_from_keys(cls, v: Any) -> Any:
-        # The table key is the prefix; put it into each rule so the rule validates it.
+    def _keys_into_bodies(cls, v: Any, info: ValidationInfo) -> Any:
+        # The table key is the rule's or template's prefix, or the repository's name; put it
+        # into each body so the model validates it and messages can name it.
         if not isinstance(v, Mapping):
             return v
+        field = "name" if info.field_name == "repositories" else "prefix"
         out: dict[str, Any] = {}
         for key, body in v.items():
             if isinstance(body, Mapping):
-                if "prefix" in body:
-                    raise _Problem(
-                        "a rule's prefix is its table key",
-                        f"remove prefix from [rules.{_key(key)}]",
-                        subpath=f"{key}.prefix",
+                if field in body:
+                    raise Problem(
+                        f"the {field} is the table key",
+                        f"remove {field} from [{info.field_name}.{_key(key)}]",
+                        subpath=f"{key}.{field}",
                     )
-                body = {"prefix": key, **body}
+                body = {field: key, **body}
             out[key] = body
         return out
 
     @model_validator(mode="after")
     def _across_rules(self) -> Config:
         if len(self.rules) > MAX_RULES:
-            raise _Problem(
+            raise Problem(
                 f"{len(self.rules)} rules; ECR allows {MAX_RULES} per registry (not adjustable)",
                 "merge upstreams or use another region or account",
                 subpath="rules",
@@ -343,7 +340,7 @@ class Config(_Model):
         stdin_users: list[str] = []
         for key, rule in self.rules.items():
             if rule.prefix.endswith("/"):
-                raise _Problem(
+                raise Problem(
                     f"write the prefix without the trailing slash: {rule.prefix.rstrip('/')!r}",
                     "ECR adds the slash itself",
                     subpath=f"rules.{key}",
@@ -353,7 +350,7 @@ class Config(_Model):
                 continue
             seen = sources.get(cred.secret)
             if seen is not None and seen[1] != cred:
-                raise _Problem(
+                raise Problem(
                     f"secret {cred.secret!r} is also used by rules.{seen[0]} with other settings",
                     "give the same username and token source in both, or use two secrets",
                     subpath=f"rules.{key}.credentials",
@@ -364,21 +361,57 @@ class Config(_Model):
                     if isinstance(field, ValueSource) and field.stdin:
                         stdin_users.append(key)
         if len(stdin_users) > 1:
-            raise _Problem(
+            raise Problem(
                 "only one credential value can be read from standard input",
                 "read the others from env, file or command",
                 subpath=f"rules.{stdin_users[1]}.credentials",
             )
         for key, rule in self.rules.items():
             self._check_ecr_role(key, rule)
+        cache = self.cache_prefixes
+        for name in self.repositories:
+            under = next((p for p in cache if p == "ROOT" or name.startswith(p + "/")), None)
+            if under is not None:
+                raise Problem(
+                    f"repository {name!r} is under the cache prefix {under!r}",
+                    "pulls there go through the cache; give application repositories "
+                    "a name outside every rule's prefix",
+                    subpath=f"repositories.{name}",
+                )
         return self
+
+    @property
+    def cache_prefixes(self) -> frozenset[str]:
+        return frozenset(self.rules)
+
+    def warnings(self) -> tuple[str, ...]:
+        """What is valid but will not work as meant (shown by validate and plan)."""
+        out: list[str] = []
+        cache = self.cache_prefixes
+        for t in self.templates.values():
+            out.extend(t.warnings(cache_prefixes=cache))
+            if (
+                t.prefix != "ROOT"
+                and "PULL_THROUGH_CACHE" in t.applied_for
+                and t.prefix not in cache
+            ):
+                out.append(
+                    f"templates.{t.prefix}: no rule has this prefix, so no pull-through cache "
+                    "repository will use it"
+                )
+        if cache and not self.templates:
+            out.append(
+                "no repository creation templates: repositories the cache creates get no "
+                "lifecycle policy (add [templates.ROOT] or one per rule prefix)"
+            )
+        return tuple(out)
 
     def _check_ecr_role(self, key: str, rule: RuleConfig) -> None:
         if rule.upstream != "ecr":
             return
         other = rule.upstream_account
         if self.account_id is not None and other != self.account_id and rule.role_arn is None:
-            raise _Problem(
+            raise Problem(
                 f"an ECR upstream in another account ({other}) needs role_arn",
                 "a role in this account that pullthroughcache.ecr.amazonaws.com can assume",
                 subpath=f"rules.{key}.role_arn",
@@ -386,7 +419,7 @@ class Config(_Model):
         if rule.role_arn is not None and self.account_id is not None:
             m = ROLE_ARN_RE.match(rule.role_arn)
             if m and m.group(2) != self.account_id:
-                raise _Problem(
+                raise Problem(
                     "the role must be in this registry's account "
                     f"({self.account_id}), not {m.group(2)}",
                     "ECR only assumes a custom role from the account the rule is in",
@@ -404,13 +437,13 @@ def check_prefix(v: str) -> str:
     if v == "ROOT":
         return v
     if len(v) < PREFIX_MIN or len(v) > PREFIX_MAX:
-        raise _Problem(
+        raise Problem(
             f"prefix {v!r} has {len(v)} characters; ECR takes {PREFIX_MIN} to {PREFIX_MAX}",
             "use a shorter prefix, e.g. the upstream's usual short name",
         )
     if not PREFIX_RE.match(v):
         fixed = re.sub(r"[^a-z0-9._/-]+", "-", v.lower()).strip("-._/")
-        raise _Problem(
+        raise Problem(
             f"prefix {v!r} is not valid: lowercase letters, digits and . _ - / between them",
             f"e.g. {fixed!r}" if fixed and PREFIX_RE.match(fixed) else None,
         )
@@ -466,19 +499,31 @@ def config_error(problems: Iterable[ConfigProblem], filename: str) -> ConfigErro
 def _fields_at(loc: tuple[str | int, ...]) -> tuple[str, ...]:
     """The keys allowed at ``loc`` (for 'did you mean')."""
     model: type[BaseModel] = Config
+    skip_key = False
     for part in loc:
-        if model is Config and part == "rules":
-            model = RuleConfig
+        if skip_key:  # the user's own key in a keyed table ([rules.<prefix>])
+            skip_key = False
             continue
         field = model.model_fields.get(str(part))
         if field is None:
             continue
-        ann = field.annotation
-        for cand in (SafetyConfig, RuleConfig, CredentialsConfig, ValueSource):
-            if ann is cand or (hasattr(ann, "__args__") and cand in getattr(ann, "__args__", ())):
-                model = cand
-                break
-    return tuple(k for k in model.model_fields if k != "prefix")
+        found = _model_in(field.annotation)
+        if found is not None:
+            model, skip_key = found
+    return tuple(k for k in model.model_fields if k not in ("prefix", "name"))
+
+
+def _model_in(ann: Any) -> tuple[type[BaseModel], bool] | None:
+    """The model an annotation holds, and whether it sits under a keyed table (dict)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann, False
+    args = typing.get_args(ann)
+    keyed = typing.get_origin(ann) is dict
+    for arg in args[1:] if keyed else args:
+        inner = _model_in(arg)
+        if inner is not None:
+            return inner[0], keyed or inner[1]
+    return None
 
 
 _UNION_TAGS = {"str", "ValueSource", "function-after[_exactly_one(), ValueSource]"}
@@ -490,7 +535,7 @@ def _problems(exc: ValidationError, doc: Mapping[str, Any]) -> Iterable[ConfigPr
         loc = tuple(p for p in err["loc"] if str(p) not in _UNION_TAGS)
         path = ".".join(str(p) for p in loc)
         ctx_err = err.get("ctx", {}).get("error")
-        if isinstance(ctx_err, _Problem):
+        if isinstance(ctx_err, Problem):
             full = ".".join(p for p in (path, ctx_err.subpath) if p)
             if full.endswith(".prefix") and full.startswith("rules."):
                 full = full.removesuffix(".prefix")

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ecrcache.config import Config
-from ecrcache.resources import MANAGED_TAGS, Rule, Secret, SecretValue, State
+from ecrcache.config_registry import RepositoryConfig, ScanningConfig, TemplateConfig
+from ecrcache.permissions import ci_policy, operations, puller_statements
+from ecrcache.resources import (
+    MANAGED_TAGS,
+    IamPolicy,
+    RegistryPolicy,
+    Repository,
+    RepositorySettings,
+    Rule,
+    Scanning,
+    ScanRule,
+    Secret,
+    SecretValue,
+    State,
+    Tags,
+    Template,
+)
 
 
 def secret_json(username: str, token: str) -> str:
@@ -14,11 +31,19 @@ def secret_json(username: str, token: str) -> str:
     return json.dumps({"username": username, "accessToken": token}, separators=(",", ":"))
 
 
-def desired_state(config: Config, values: Mapping[str, SecretValue | None]) -> State:
+def desired_state(
+    config: Config,
+    values: Mapping[str, SecretValue | None],
+    *,
+    account_id: str,
+    region: str,
+    live_repositories: tuple[str, ...] = (),
+) -> State:
     """The state the config asks for.
 
     ``values`` maps each managed secret's name to its value (None: not available now, so the
     value is left alone). Secrets the config only references carry no tags and no value.
+    ``live_repositories`` (every repository in the registry) decides what backfill touches.
     """
     secrets: dict[str, Secret] = {}
     rules: list[Rule] = []
@@ -41,4 +66,139 @@ def desired_state(config: Config, values: Mapping[str, SecretValue | None]) -> S
                 role_arn=rule.role_arn,
             )
         )
-    return State.of(secrets=tuple(secrets.values()), rules=tuple(rules))
+    templates = tuple(_template(t) for t in config.templates.values())
+    return State.of(
+        secrets=tuple(secrets.values()),
+        rules=tuple(rules),
+        templates=templates,
+        repositories=tuple(_repository(r) for r in config.repositories.values()),
+        repository_settings=_backfill(config, templates, live_repositories),
+        scanning=_scanning(config.scanning) if config.scanning is not None else None,
+        registry_policy=_registry_policy(config, account_id, region),
+        iam_policies=_ci_policy(config, account_id, region),
+    )
+
+
+def _tags(d: Mapping[str, str]) -> Tags:
+    return tuple(sorted(d.items()))
+
+
+def _template(t: TemplateConfig) -> Template:
+    return Template(
+        prefix=t.prefix,
+        applied_for=tuple(sorted(t.applied_for)),
+        description=t.description,
+        encryption=t.encryption,
+        kms_key=t.kms_key,
+        tag_mutability=t.tag_mutability,
+        tag_mutability_exclusions=tuple(sorted(t.tag_mutability_exclusions)),
+        resource_tags=_tags(t.tags),
+        lifecycle_policy=t.lifecycle.document() if t.lifecycle is not None else None,
+        repository_policy=normalise_json(t.repository_policy) if t.repository_policy else None,
+        role_arn=t.role_arn,
+    )
+
+
+def _repository(r: RepositoryConfig) -> Repository:
+    return Repository(
+        name=r.name,
+        tag_mutability=r.tag_mutability,
+        tag_mutability_exclusions=tuple(sorted(r.tag_mutability_exclusions)),
+        scan_on_push=r.scan_on_push,
+        encryption=r.encryption,
+        kms_key=r.kms_key,
+        tags=_tags({**r.tags, **dict(MANAGED_TAGS)}),
+        lifecycle_policy=r.lifecycle.document() if r.lifecycle is not None else None,
+    )
+
+
+def template_for(name: str, prefixes: Iterable[str]) -> str | None:
+    """The template prefix ECR applies to repository ``name``: the longest matching prefix,
+    else ROOT (when there is one)."""
+    best = max(
+        (p for p in prefixes if p != "ROOT" and name.startswith(p + "/")), key=len, default=None
+    )
+    if best is None and "ROOT" in prefixes:
+        return "ROOT"
+    return best
+
+
+def _backfill(
+    config: Config, templates: tuple[Template, ...], live_repositories: tuple[str, ...]
+) -> tuple[RepositorySettings, ...]:
+    """Settings for repositories created before their template: only under a template with
+    ``backfill = true``, and never for the application repositories the config declares."""
+    by_prefix = {t.prefix: t for t in templates}
+    wanted = {p for p, t in config.templates.items() if t.backfill}
+    out = []
+    for name in live_repositories:
+        if name in config.repositories:
+            continue
+        prefix = template_for(name, by_prefix)
+        if prefix is None or prefix not in wanted:
+            continue
+        t = by_prefix[prefix]
+        out.append(
+            RepositorySettings(
+                name=name,
+                lifecycle_policy=t.lifecycle_policy,
+                tag_mutability=t.tag_mutability,
+                tag_mutability_exclusions=t.tag_mutability_exclusions,
+                template=prefix,
+            )
+        )
+    return tuple(out)
+
+
+def _scanning(s: ScanningConfig) -> Scanning:
+    return Scanning(
+        scan_type=s.type,
+        rules=tuple(
+            sorted(
+                (ScanRule(r.frequency, tuple(sorted(r.filters))) for r in s.rules),
+                key=lambda r: r.frequency,
+            )
+        ),
+    )
+
+
+def _registry_policy(config: Config, account_id: str, region: str) -> RegistryPolicy | None:
+    if config.pullers is None:
+        return None
+    statements = puller_statements(
+        partition=partition(region),
+        account_id=account_id,
+        region=region,
+        principals=config.pullers.principals,
+        cache_prefixes=sorted(config.cache_prefixes),
+    )
+    return RegistryPolicy(statements=tuple(sorted(normalise_json(st) for st in statements)))
+
+
+def _ci_policy(config: Config, account_id: str, region: str) -> tuple[IamPolicy, ...]:
+    if config.ci_policy is None:
+        return ()
+    doc = ci_policy(
+        partition=partition(region),
+        account_id=account_id,
+        region=region,
+        cache_prefixes=sorted(config.cache_prefixes),
+        app_repositories=sorted(config.repositories),
+        operations=config.ci_policy.operations or operations(),
+        policy_name=config.ci_policy.name,
+    )
+    return (IamPolicy(name=config.ci_policy.name, document=normalise_json(doc)),)
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def normalise_json(doc: str | Mapping[str, Any]) -> str:
+    """Canonical compact JSON text (sorted keys), so a policy read back compares equal."""
+    value = json.loads(doc) if isinstance(doc, str) else doc
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -25,7 +25,16 @@ class Action(StrEnum):
 
 
 # Dependency order of kinds; deletes walk it backwards.
-KIND_ORDER = {"secret": 0, "rule": 1}
+KIND_ORDER = {
+    "secret": 0,
+    "iam-policy": 1,
+    "rule": 2,
+    "template": 3,
+    "repository": 4,
+    "repository-settings": 5,
+    "scanning": 6,
+    "registry-policy": 7,
+}
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
 
 
@@ -182,11 +191,13 @@ def _plain(v: Any) -> Any:
 # --- diff -----------------------------------------------------------------------------------------
 
 
-def diff(desired: State, live: State, *, prune: bool = False) -> Plan:
+def diff(desired: State, live: State, *, prune: bool = False, delete_images: bool = False) -> Plan:
     """Compare ``desired`` with ``live``; return the plan that makes live match.
 
-    Secrets and rules the config does not declare are reported as unmanaged; with ``prune``, rules
-    become deletes, and so do secrets that carry ecrcache's managed-by tag (never other secrets).
+    What the config does not declare is reported as unmanaged; with ``prune`` it becomes a
+    delete, for rules and templates, and for secrets, repositories and IAM policies only where
+    they carry ecrcache's managed-by tag. A repository that still holds images is deleted only
+    with ``delete_images`` as well.
     """
     changes: list[Change] = []
     unmanaged: list[Unmanaged] = []
@@ -229,6 +240,36 @@ def diff(desired: State, live: State, *, prune: bool = False) -> Plan:
             )
         else:
             unmanaged.append(Unmanaged("rule", prefix))
+
+    for spec in KIND_SPECS:
+        want_map = getattr(desired, spec.attr)
+        have_map = getattr(live, spec.attr)
+        existing += len(have_map) if spec.counts_existing else 0
+        for key, want_obj in want_map.items():
+            changes.extend(_diff_generic(spec, want_obj, have_map.get(key), problems))
+        for key, have_obj in have_map.items():
+            if key in want_map or not spec.owned(have_obj):
+                continue
+            if not prune:
+                unmanaged.append(Unmanaged(spec.kind, key))
+                continue
+            count = getattr(have_obj, "image_count", 0)
+            if count and not delete_images:
+                problems.append(
+                    f"{spec.kind}.{key} holds {count} image(s): pass --delete-images as well "
+                    "to delete it with them"
+                )
+                continue
+            changes.append(
+                Change(
+                    spec.kind,
+                    key,
+                    Action.DELETE,
+                    before=have_obj,
+                    reason="not in the config (--prune)",
+                    needs_force=spec.delete_needs_force,
+                )
+            )
 
     return Plan(
         changes=tuple(sorted(changes)),
@@ -299,3 +340,103 @@ def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
         )
         return
     yield Change("rule", want.prefix, Action.UPDATE, changed, before=have, after=want)
+
+
+# --- the other kinds: one generic diff, told by a small spec what each kind allows ----------
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    attr: str  # the State field holding this kind
+    key_field: str
+    fixed: frozenset[str] = frozenset()  # cannot change after creation: a problem, not a replace
+    owned: Callable[[Any], bool] = lambda obj: True  # may prune delete it?
+    delete_needs_force: bool = False
+    counts_existing: bool = True
+    always_exists: bool = False  # a registry singleton: a missing live one is an update
+
+
+KIND_SPECS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "iam-policy",
+        "iam_policies",
+        "name",
+        owned=lambda p: dict(p.tags).get("managed-by") == "ecrcache",
+        delete_needs_force=True,
+    ),
+    KindSpec("template", "templates", "prefix"),
+    KindSpec(
+        "repository",
+        "repositories",
+        "name",
+        fixed=frozenset({"encryption", "kms_key"}),
+        owned=lambda r: r.managed,
+        delete_needs_force=True,
+    ),
+    KindSpec(
+        "repository-settings",
+        "repository_settings",
+        "name",
+        owned=lambda r: False,  # backfill never deletes anything
+        always_exists=True,
+    ),
+    KindSpec("scanning", "scanning", "key", owned=lambda s: False, always_exists=True),
+    KindSpec(
+        "registry-policy", "registry_policy", "key", owned=lambda s: False, counts_existing=False
+    ),
+)
+
+
+def _compared_fields(obj: Any, key_field: str) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(obj) if f.compare and f.name != key_field)
+
+
+def _diff_generic(
+    spec: KindSpec, want: Any, have: Any | None, problems: list[str]
+) -> Iterable[Change]:
+    names = _compared_fields(want, spec.key_field)
+    key = getattr(want, spec.key_field) if spec.key_field != "key" else want.key
+    if have is None and not spec.always_exists:
+        created = tuple(
+            FieldChange(n, None, _shown(getattr(want, n)))
+            for n in names
+            if getattr(want, n) not in (None, (), "")
+        )
+        yield Change(spec.kind, key, Action.CREATE, created, after=want)
+        return
+    changed = tuple(
+        FieldChange(
+            n, _shown(getattr(have, n)) if have is not None else None, _shown(getattr(want, n))
+        )
+        for n in names
+        if have is None or getattr(have, n) != getattr(want, n)
+    )
+    if not changed:
+        return
+    fixed = [f.name for f in changed if f.name in spec.fixed]
+    if fixed:
+        problems.append(
+            f"{spec.kind}.{key}: {', '.join(fixed)} cannot change after creation "
+            "(ecrcache does not recreate repositories); other changes are still planned"
+        )
+        changed = tuple(f for f in changed if f.name not in spec.fixed)
+        if not changed:
+            return
+    yield Change(spec.kind, key, Action.UPDATE, changed, before=have, after=want)
+
+
+def _shown(v: Any) -> Any:
+    """A field value as plans show it: tag pairs as a dict, JSON text as parsed JSON."""
+    if isinstance(v, tuple) and v and all(isinstance(x, tuple) and len(x) == 2 for x in v):
+        return dict(v)
+    if isinstance(v, str) and v.startswith(("{", "[")):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    if isinstance(v, tuple) and v and all(isinstance(x, str) and x.startswith("{") for x in v):
+        return [_shown(x) for x in v]
+    if isinstance(v, tuple) and v and hasattr(v[0], "__dataclass_fields__"):
+        return [asdict(x) for x in v]
+    return v

@@ -11,7 +11,7 @@ from ecrcache.desired import desired_state
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
 from ecrcache.plan import Plan, Safety, diff
 from ecrcache.resources import State
-from ecrcache.state import read_live
+from ecrcache.state import LiveScope, read_live
 
 # Secrets Manager's default key: ECR can only decrypt secrets under it.
 DEFAULT_SECRET_KEYS = frozenset({None, "alias/aws/secretsmanager"})
@@ -46,16 +46,22 @@ def make_plan(
     *,
     reader: SourceReader,
     prune: bool = False,
+    delete_images: bool = False,
 ) -> PlanResult:
     """Read secret values and live state, then diff. Raises when a secret cannot be created."""
     account_id = clients.account_id
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
-    known = [name for name, v in values.values.items() if v is not None]
-    live = read_live(clients, digest_secrets=known)
-    desired = desired_state(config, values.values)
+    live = read_live(clients, live_scope(config, values))
+    desired = desired_state(
+        config,
+        values.values,
+        account_id=account_id,
+        region=clients.region,
+        live_repositories=live.all_repositories,
+    )
     _require_creatable(desired, live, values)
-    plan = diff(desired, live, prune=prune)
+    plan = diff(desired, live, prune=prune, delete_images=delete_images)
     s = config.safety
     return PlanResult(
         account_id=account_id,
@@ -64,7 +70,21 @@ def make_plan(
         live=live,
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
-        warnings=_warnings(desired, live, values),
+        warnings=config.warnings() + _warnings(desired, live, values),
+    )
+
+
+def live_scope(config: Config, values: SecretValues) -> LiveScope:
+    """What of the account this config manages, so read_live reads no more than that."""
+    return LiveScope(
+        digest_secrets=frozenset(n for n, v in values.values.items() if v is not None),
+        app_repositories=frozenset(config.repositories),
+        cache_prefixes=config.cache_prefixes,
+        backfill_prefixes=frozenset(p for p, t in config.templates.items() if t.backfill),
+        template_prefix_set=frozenset(config.templates),
+        scanning=config.scanning is not None,
+        registry_policy=config.pullers is not None,
+        iam_policies=frozenset({config.ci_policy.name}) if config.ci_policy else frozenset(),
     )
 
 

@@ -25,6 +25,7 @@ def console(out: TextIO | None = None, *, no_color: bool = False) -> Console:
         file=out if out is not None else sys.stdout,
         no_color=not _color_allowed(no_color),
         highlight=False,
+        emoji=False,  # ":secret:" in an ARN must not become an emoji
         soft_wrap=True,
     )
 
@@ -78,9 +79,9 @@ def _value(v: object) -> str:
         return str(v)
     if isinstance(v, str):
         return json.dumps(v)
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k}={json.dumps(x)}" for k, x in sorted(v.items())) + "}"
-    return str(v)
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True, separators=(", ", ": "))
+    return json.dumps(v) if isinstance(v, bool) else str(v)
 
 
 def render_plan(
@@ -115,6 +116,12 @@ def render_plan(
                 line = _value(f["before"])
             else:
                 line = f"{_value(f['before'])} → {_value(f['after'])}"
+            if len(line) > 100 and action in ("create", "delete"):
+                # A policy document: one JSON value per line, as Terraform shows jsonencode.
+                import json
+
+                doc = f["after"] if action == "create" else f["before"]
+                line = json.dumps(doc, indent=2, sort_keys=True).replace("\n", "\n        ")
             c.print(f"      {_escape(f['name'])}: {_escape(line)}")
         c.print("")
     unmanaged = plan_doc.get("unmanaged") or []

@@ -112,18 +112,157 @@ RULE_UPDATABLE = frozenset({"credential", "role_arn"})
 RULE_FIELDS = ("upstream", "url", "upstream_prefix", "credential", "role_arn")
 
 
+Tags = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A repository creation template. Policies are normalised JSON text (or None)."""
+
+    prefix: str
+    applied_for: tuple[str, ...] = ("PULL_THROUGH_CACHE",)
+    description: str | None = None
+    encryption: str = "AES256"
+    kms_key: str | None = None
+    tag_mutability: str = "MUTABLE"
+    tag_mutability_exclusions: tuple[str, ...] = ()
+    resource_tags: Tags = ()
+    lifecycle_policy: str | None = None
+    repository_policy: str | None = None
+    role_arn: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.prefix
+
+
+@dataclass(frozen=True)
+class Repository:
+    """An application repository. ``encryption``/``kms_key`` are fixed at creation."""
+
+    name: str
+    tag_mutability: str = "MUTABLE"
+    tag_mutability_exclusions: tuple[str, ...] = ()
+    scan_on_push: bool = False
+    encryption: str = "AES256"
+    kms_key: str | None = None
+    tags: Tags = MANAGED_TAGS
+    lifecycle_policy: str | None = None
+    image_count: int = field(default=0, compare=False)  # live only
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def managed(self) -> bool:
+        return dict(self.tags).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    """What a template's ``backfill`` sets on a repository the cache created before it."""
+
+    name: str
+    lifecycle_policy: str | None
+    tag_mutability: str
+    tag_mutability_exclusions: tuple[str, ...] = ()
+    template: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ScanRule:
+    frequency: str
+    filters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scanning:
+    """The registry scanning configuration (a singleton, key ``registry``)."""
+
+    scan_type: str = "BASIC"
+    rules: tuple[ScanRule, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return "registry"
+
+
+@dataclass(frozen=True)
+class RegistryPolicy:
+    """ecrcache's own statements in the registry permissions policy (a singleton).
+
+    ``statements`` are normalised JSON texts sorted by Sid; ``others`` are everybody else's
+    statements, kept as they are and never compared.
+    """
+
+    statements: tuple[str, ...] = ()
+    others: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        return "registry"
+
+
+@dataclass(frozen=True)
+class IamPolicy:
+    """The CI/CD customer-managed policy. ``document`` is normalised JSON text."""
+
+    name: str
+    document: str
+    tags: Tags = MANAGED_TAGS
+    arn: str | None = field(default=None, compare=False)
+    default_version: str | None = field(default=None, compare=False)
+    versions: tuple[str, ...] = field(default=(), compare=False)  # non-default, oldest first
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
 @dataclass(frozen=True)
 class State:
     """Everything ecrcache reconciles, desired or live, keyed for lookup."""
 
     secrets: Mapping[str, Secret] = field(default_factory=dict)
     rules: Mapping[str, Rule] = field(default_factory=dict)
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    repositories: Mapping[str, Repository] = field(default_factory=dict)
+    repository_settings: Mapping[str, RepositorySettings] = field(default_factory=dict)
+    scanning: Mapping[str, Scanning] = field(default_factory=dict)
+    registry_policy: Mapping[str, RegistryPolicy] = field(default_factory=dict)
+    iam_policies: Mapping[str, IamPolicy] = field(default_factory=dict)
+    # Live only: every repository name in the registry (for backfill and ownership checks).
+    all_repositories: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, *, secrets: tuple[Secret, ...] = (), rules: tuple[Rule, ...] = ()) -> State:
+    def of(
+        cls,
+        *,
+        secrets: tuple[Secret, ...] = (),
+        rules: tuple[Rule, ...] = (),
+        templates: tuple[Template, ...] = (),
+        repositories: tuple[Repository, ...] = (),
+        repository_settings: tuple[RepositorySettings, ...] = (),
+        scanning: Scanning | None = None,
+        registry_policy: RegistryPolicy | None = None,
+        iam_policies: tuple[IamPolicy, ...] = (),
+        all_repositories: tuple[str, ...] = (),
+    ) -> State:
         return cls(
             secrets={s.name: s for s in secrets},
             rules={r.prefix: r for r in rules},
+            templates={t.prefix: t for t in templates},
+            repositories={r.name: r for r in repositories},
+            repository_settings={r.name: r for r in repository_settings},
+            scanning={"registry": scanning} if scanning is not None else {},
+            registry_policy={"registry": registry_policy} if registry_policy is not None else {},
+            iam_policies={p.name: p for p in iam_policies},
+            all_repositories=all_repositories,
         )
 
 

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import unquote
 
 from ecrcache.aws import Clients, aws_errors, error_code
 from ecrcache.config import SECRET_PREFIX
-from ecrcache.resources import Rule, Secret, SecretValue, State, secret_name_from_arn
+from ecrcache.desired import normalise_json, partition
+from ecrcache.lifecycle import normalise as normalise_lifecycle
+from ecrcache.resources import (
+    IamPolicy,
+    RegistryPolicy,
+    Repository,
+    RepositorySettings,
+    Rule,
+    Scanning,
+    ScanRule,
+    Secret,
+    SecretValue,
+    State,
+    Template,
+    secret_name_from_arn,
+)
+
+OUR_SID_PREFIX = "ecrcache-"
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +96,29 @@ def read_rules(clients: Clients, arn_to_name: dict[str, str]) -> tuple[Rule, ...
     return tuple(sorted(out, key=lambda r: r.prefix))
 
 
-def read_live(clients: Clients, *, digest_secrets: Iterable[str] = ()) -> State:
-    """The live state: all cache-usable secrets, and all rules.
+@dataclass(frozen=True)
+class LiveScope:
+    """What to read beyond secrets and rules (each read costs calls: read only what is managed)."""
 
-    Values are read (as digests) only for the secrets named in ``digest_secrets``: the ones whose
-    desired value is known, so the plan can tell whether they changed.
-    """
+    digest_secrets: frozenset[str] = frozenset()
+    template_prefixes: bool = True
+    app_repositories: frozenset[str] = frozenset()
+    cache_prefixes: frozenset[str] = frozenset()
+    backfill_prefixes: frozenset[str] = frozenset()
+    template_prefix_set: frozenset[str] = frozenset()
+    scanning: bool = False
+    registry_policy: bool = False
+    iam_policies: frozenset[str] = frozenset()
+
+
+def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
+    """The live state: all cache-usable secrets, all rules and templates, and what ``scope``
+    says the config manages. Secret values are read (as digests) only where named."""
     secrets = read_secrets(clients)
-    wanted = set(digest_secrets)
     with_values = tuple(
         Secret(
             name=s.name,
-            value=read_secret_digest(clients, s) if s.name in wanted else None,
+            value=read_secret_digest(clients, s) if s.name in scope.digest_secrets else None,
             tags=s.tags,
             pending_deletion=s.pending_deletion,
             arn=s.arn,
@@ -97,4 +128,220 @@ def read_live(clients: Clients, *, digest_secrets: Iterable[str] = ()) -> State:
     )
     arn_to_name = {s.arn: s.name for s in secrets if s.arn}
     rules = read_rules(clients, arn_to_name)
-    return State.of(secrets=with_values, rules=rules)
+    templates = read_templates(clients) if scope.template_prefixes else ()
+    repos = read_repositories(clients)
+    names = tuple(sorted(repos))
+    return State.of(
+        secrets=with_values,
+        rules=rules,
+        templates=templates,
+        repositories=read_app_repositories(clients, repos, scope),
+        repository_settings=read_backfill_settings(clients, names, scope),
+        scanning=read_scanning(clients) if scope.scanning else None,
+        registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
+        iam_policies=read_iam_policies(clients, scope.iam_policies),
+        all_repositories=names,
+    )
+
+
+def read_templates(clients: Clients) -> tuple[Template, ...]:
+    out = []
+    with aws_errors("list repository creation templates"):
+        pages = clients.ecr.get_paginator("describe_repository_creation_templates").paginate()
+        for page in pages:
+            for t in page.get("repositoryCreationTemplates", []):
+                enc = t.get("encryptionConfiguration") or {}
+                lifecycle = t.get("lifecyclePolicy") or None
+                policy = t.get("repositoryPolicy") or None
+                out.append(
+                    Template(
+                        prefix=t["prefix"],
+                        applied_for=tuple(sorted(t.get("appliedFor", []))),
+                        description=t.get("description") or None,
+                        encryption=enc.get("encryptionType", "AES256"),
+                        kms_key=enc.get("kmsKey") or None,
+                        tag_mutability=t.get("imageTagMutability", "MUTABLE"),
+                        tag_mutability_exclusions=_exclusions(t),
+                        resource_tags=tuple(
+                            sorted((x["Key"], x["Value"]) for x in t.get("resourceTags", []))
+                        ),
+                        lifecycle_policy=normalise_lifecycle(lifecycle) if lifecycle else None,
+                        repository_policy=normalise_json(policy) if policy else None,
+                        role_arn=t.get("customRoleArn") or None,
+                    )
+                )
+    return tuple(sorted(out, key=lambda t: t.prefix))
+
+
+def _exclusions(obj: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(f["filter"] for f in obj.get("imageTagMutabilityExclusionFilters") or []))
+
+
+def read_repositories(clients: Clients) -> dict[str, dict[str, Any]]:
+    """Every repository in the registry, by name (DescribeRepositories pages)."""
+    out: dict[str, dict[str, Any]] = {}
+    with aws_errors("list repositories"):
+        for page in clients.ecr.get_paginator("describe_repositories").paginate():
+            for r in page.get("repositories", []):
+                out[r["repositoryName"]] = r
+    return out
+
+
+def _under(name: str, prefixes: frozenset[str]) -> bool:
+    return "ROOT" in prefixes or any(name.startswith(p + "/") for p in prefixes)
+
+
+def read_lifecycle(clients: Clients, name: str) -> str | None:
+    try:
+        text = clients.ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+    except Exception as exc:
+        if error_code(exc) == "LifecyclePolicyNotFoundException":
+            return None
+        with aws_errors(f"read the lifecycle policy of {name}"):
+            raise
+    return normalise_lifecycle(text)
+
+
+def read_app_repositories(
+    clients: Clients, repos: dict[str, dict[str, Any]], scope: LiveScope
+) -> tuple[Repository, ...]:
+    """The config's application repositories, and any other repository ecrcache tagged as its
+    own (so prune can find them). Cache repositories are skipped: they are never app repos."""
+    out = []
+    for name, r in sorted(repos.items()):
+        if name not in scope.app_repositories and _under(name, scope.cache_prefixes):
+            continue
+        with aws_errors(f"read the tags of {name}"):
+            tags = tuple(
+                sorted(
+                    (t["Key"], t["Value"])
+                    for t in clients.ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get(
+                        "tags", []
+                    )
+                )
+            )
+        repo = Repository(
+            name=name,
+            tag_mutability=r.get("imageTagMutability", "MUTABLE"),
+            tag_mutability_exclusions=_exclusions(r),
+            scan_on_push=bool(r.get("imageScanningConfiguration", {}).get("scanOnPush")),
+            encryption=(r.get("encryptionConfiguration") or {}).get("encryptionType", "AES256"),
+            kms_key=(r.get("encryptionConfiguration") or {}).get("kmsKey") or None,
+            tags=tags,
+        )
+        if name not in scope.app_repositories and not repo.managed:
+            continue
+        count = 0 if name in scope.app_repositories else _image_count(clients, name)
+        out.append(replace(repo, lifecycle_policy=read_lifecycle(clients, name), image_count=count))
+    return tuple(out)
+
+
+def _image_count(clients: Clients, name: str) -> int:
+    with aws_errors(f"list the images of {name}"):
+        return sum(
+            len(page.get("imageIds", []))
+            for page in clients.ecr.get_paginator("list_images").paginate(repositoryName=name)
+        )
+
+
+def read_backfill_settings(
+    clients: Clients, names: tuple[str, ...], scope: LiveScope
+) -> tuple[RepositorySettings, ...]:
+    """Lifecycle policy and tag mutability of the repositories a backfill template covers."""
+    from ecrcache.desired import template_for
+
+    out = []
+    for name in names:
+        if name in scope.app_repositories or not scope.backfill_prefixes:
+            continue
+        prefix = template_for(name, scope.template_prefix_set)
+        if prefix is None or prefix not in scope.backfill_prefixes:
+            continue
+        with aws_errors(f"describe repository {name}"):
+            r = clients.ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+        out.append(
+            RepositorySettings(
+                name=name,
+                lifecycle_policy=read_lifecycle(clients, name),
+                tag_mutability=r.get("imageTagMutability", "MUTABLE"),
+                tag_mutability_exclusions=_exclusions(r),
+                template=prefix,
+            )
+        )
+    return tuple(out)
+
+
+def read_scanning(clients: Clients) -> Scanning:
+    with aws_errors("read the registry scanning configuration"):
+        cfg = clients.ecr.get_registry_scanning_configuration().get("scanningConfiguration", {})
+    rules = tuple(
+        sorted(
+            (
+                ScanRule(
+                    r["scanFrequency"],
+                    tuple(sorted(f["filter"] for f in r.get("repositoryFilters", []))),
+                )
+                for r in cfg.get("rules", [])
+            ),
+            key=lambda r: r.frequency,
+        )
+    )
+    return Scanning(scan_type=cfg.get("scanType", "BASIC"), rules=rules)
+
+
+def read_registry_policy(clients: Clients) -> RegistryPolicy | None:
+    try:
+        text = clients.ecr.get_registry_policy()["policyText"]
+    except Exception as exc:
+        if error_code(exc) == "RegistryPolicyNotFoundException":
+            return None
+        with aws_errors("read the registry permissions policy"):
+            raise
+    statements = json.loads(text).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    ours = sorted(normalise_json(st) for st in statements if is_ours(st))
+    others = tuple(normalise_json(st) for st in statements if not is_ours(st))
+    return RegistryPolicy(statements=tuple(ours), others=others)
+
+
+def is_ours(statement: dict[str, Any]) -> bool:
+    return str(statement.get("Sid", "")).startswith(OUR_SID_PREFIX)
+
+
+def read_iam_policies(clients: Clients, names: frozenset[str]) -> tuple[IamPolicy, ...]:
+    """The named customer-managed policies, with their default version's document."""
+    if not names:
+        return ()
+    out = []
+    account = clients.account_id
+    with aws_errors("read the CI IAM policy"):
+        for name in sorted(names):
+            arn = f"arn:{partition(clients.region)}:iam::{account}:policy/{name}"
+            try:
+                pol = clients.iam.get_policy(PolicyArn=arn)["Policy"]
+            except Exception as exc:
+                if error_code(exc) == "NoSuchEntity":
+                    continue
+                raise
+            version = pol["DefaultVersionId"]
+            doc = clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+            raw = doc["PolicyVersion"]["Document"]
+            text = raw if isinstance(raw, str) else json.dumps(raw)
+            versions = clients.iam.list_policy_versions(PolicyArn=arn)["Versions"]
+            others = tuple(
+                v["VersionId"]
+                for v in sorted(versions, key=lambda v: v["CreateDate"])
+                if not v["IsDefaultVersion"]
+            )
+            out.append(
+                IamPolicy(
+                    name=name,
+                    document=normalise_json(unquote(text)),
+                    tags=tuple(sorted((t["Key"], t["Value"]) for t in pol.get("Tags", []))),
+                    arn=arn,
+                    default_version=version,
+                    versions=others,
+                )
+            )
+    return tuple(out)

@@ -30,11 +30,11 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_quick_start(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "--sandbox", "plan", "-c", str(EXAMPLE), "--detailed-exitcode")
     assert code == 2
-    assert "Plan: 7 to add, 0 to change, 0 to replace, 0 to destroy." in out
+    assert "Plan: 12 to add, 1 to change, 0 to replace, 0 to destroy." in out
     assert "sandbox" in err
     code, out, err = cli(capsys, "--sandbox", "apply", "-c", str(EXAMPLE), "--yes")
     assert code == 0, err
-    assert "Apply complete: 7 added" in out
+    assert "Apply complete: 12 added, 1 changed" in out
     assert "placeholder" in err  # DOCKERHUB_TOKEN is unset: the sandbox says what it did
     code, out, _ = cli(capsys, "--sandbox", "plan", "-c", str(EXAMPLE), "--detailed-exitcode")
     assert code == 0
@@ -46,7 +46,7 @@ def test_global_options_after_the_command(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     doc = json.loads(out)
     assert doc["command"] == "apply" and doc["ok"] is True
-    assert len(doc["data"]["applied"]) == 7
+    assert len(doc["data"]["applied"]) == 13
 
 
 def test_apply_needs_yes_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,7 +78,7 @@ CASES: list[tuple[str, str, str, int]] = [
     (
         "prefix-as-key",
         HEAD + '[rules.quay]\nupstream = "quay"\nprefix = "quay"\n',
-        "a rule's prefix is its table key",
+        "the prefix is the table key",
         2,
     ),
     (

@@ -17,7 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ecrcache.sandbox import models, responses, templates
+from ecrcache.sandbox import (
+    image_sizes,
+    lifecycle_validation,
+    models,
+    registry_policy_validation,
+    responses,
+    templates,
+)
 
 _BACKEND_METHODS: dict[str, Callable[..., Any]] = {
     "create_pull_through_cache_rule": models.create_pull_through_cache_rule,
@@ -46,6 +53,11 @@ def install() -> None:
             setattr(ECRBackend, name, fn)
         for name, fn in _RESPONSE_METHODS.items():
             setattr(ECRResponse, name, fn)
+    # DescribeImages sizes as ECR defines them (layers; an index's largest child): image_sizes.
+    image_sizes.install()
+    # PutLifecyclePolicy accepts what ECR accepts now (archive rules): lifecycle_validation.
+    lifecycle_validation.install()
+    registry_policy_validation.install()
 
 
 def inject_secret_not_found(count: int) -> None:
