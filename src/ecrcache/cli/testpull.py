@@ -100,7 +100,9 @@ def _through_ecr(
     # Private in cli/rewrite.py; reused so that both commands map references the same way.
     from ecrcache.cli.rewrite import _mapping
     from ecrcache.pulltest import resolve
+    from ecrcache.refs import parse_image
 
+    parse_image(ref)  # a malformed reference fails before any AWS call
     config = load(opts)
     with open_clients(opts, region_for(opts, config)) as clients:
         target, warnings = resolve(ref, _mapping(opts, config.account_id or clients.account_id))
