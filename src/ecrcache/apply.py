@@ -282,8 +282,11 @@ def create_template(ctx: ApplyContext, change: Change) -> None:
 def update_template(ctx: ApplyContext, change: Change) -> None:
     t = change.after
     assert isinstance(t, Template)
+    params = _template_params(t)
+    # Update keeps what a request leaves out; an empty role ARN is how a role is removed.
+    params.setdefault("customRoleArn", "")
     with aws_errors(f"update template {t.prefix}"):
-        ctx.clients.ecr.update_repository_creation_template(**_template_params(t))
+        ctx.clients.ecr.update_repository_creation_template(**params)
 
 
 def delete_template(ctx: ApplyContext, change: Change) -> None:

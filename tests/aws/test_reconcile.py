@@ -8,24 +8,12 @@ from typing import Any
 
 import boto3
 import pytest
+from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, cred, plan
 
-from ecrcache.apply import ApplyContext, run
-from ecrcache.aws import Clients
-from ecrcache.config import Config, parse_config
 from ecrcache.credentials import SourceReader
 from ecrcache.errors import ApplyError, CredentialSourceError, UnsafePlanError
 from ecrcache.plan import Action
-from ecrcache.reconcile import PlanResult, make_plan
-
-REGION = "af-south-1"
-ACCOUNT = "123456789012"
-TOKEN = "dckr_pat_0123456789abcdefTOKEN"
-ENV = {"TOK": TOKEN}
-
-
-def cred(name: str) -> dict[str, Any]:
-    return {"secret": f"ecr-pullthroughcache/{name}", "username": "bot", "token": {"env": "TOK"}}
-
+from ecrcache.reconcile import make_plan
 
 # One rule per upstream kind ECR supports.
 RULES_BY_KIND: dict[str, dict[str, Any]] = {
@@ -49,35 +37,6 @@ RULES_BY_KIND: dict[str, dict[str, Any]] = {
     },
     "ROOT": {"upstream": "quay"},
 }
-
-
-def config(rules: dict[str, dict[str, Any]], **top: Any) -> Config:
-    return parse_config({"region": REGION, "rules": rules, **top})
-
-
-def clients(session: boto3.session.Session) -> Clients:
-    sleeps: list[float] = []
-    c = Clients(session, REGION, sleep=sleeps.append)
-    c.sleeps = sleeps  # type: ignore[attr-defined]
-    return c
-
-
-def plan(cfg: Config, c: Clients, env: dict[str, str] = ENV, **kw: Any) -> PlanResult:
-    return make_plan(cfg, c, reader=SourceReader(environ=env), **kw)
-
-
-def apply(cfg: Config, c: Clients, env: dict[str, str] = ENV, **kw: Any) -> PlanResult:
-    result = plan(cfg, c, env, **kw)
-    run(
-        result.plan,
-        ApplyContext(
-            clients=c,
-            account_id=result.account_id,
-            region=REGION,
-            secret_arns={s.name: s.arn for s in result.live.secrets.values() if s.arn},
-        ),
-    )
-    return result
 
 
 @pytest.mark.parametrize("prefix", sorted(RULES_BY_KIND))
