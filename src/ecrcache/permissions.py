@@ -224,6 +224,7 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:CreateRepository",
             "ecr:DescribeRepositories",
             "ecr:DescribeImages",
+            "ecr:GetLifecyclePolicy",
         ],
         "a cold pull, a warm pull, then a look at what ECR created",
     ),

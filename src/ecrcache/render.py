@@ -131,6 +131,10 @@ def render_plan(
             "[dim]Not in the configuration (left alone; `apply --prune --force` deletes them):[/] "
             + ", ".join(_escape(u) for u in unmanaged)
         )
+    problems = plan_doc.get("problems") or []
+    assert isinstance(problems, list)
+    for problem in problems:
+        c.print(f"[yellow]Not planned:[/] {_escape(problem)}")
     summary = plan_doc["summary"]
     assert isinstance(summary, dict)
     if changes:

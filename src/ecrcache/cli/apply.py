@@ -21,6 +21,11 @@ def apply(
     force: bool = typer.Option(
         False, "--force", help="Allow deleting or replacing rules, and crossing thresholds."
     ),
+    delete_images: bool = typer.Option(
+        False,
+        "--delete-images",
+        help="With --prune: also delete application repositories that still hold images.",
+    ),
     checksum: str | None = typer.Option(
         None, "--checksum", help="Refuse unless the plan's checksum is this one (from plan)."
     ),
@@ -34,7 +39,9 @@ def apply(
     opts = options(ctx)
     config = load(opts)
     with open_clients(opts, region_for(opts, config)) as clients:
-        result = make_plan(config, clients, reader=SourceReader(), prune=prune)
+        result = make_plan(
+            config, clients, reader=SourceReader(), prune=prune, delete_images=delete_images
+        )
         plan = result.plan
         doc = {"account_id": result.account_id, "region": result.region, **plan.to_dict()}
         for w in result.warnings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,6 +16,9 @@ from ecrcache.cli.options import GlobalOptions
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.config import Config
+    from ecrcache.rewrite.mapping import Mapping as CacheMapping
+
+ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -63,3 +68,27 @@ def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] 
     from ecrcache.result import envelope, write_json
 
     write_json(envelope(command, data, warnings=warnings), sys.stdout)
+
+
+def cache_mapping(opts: GlobalOptions, account_flag: str | None) -> CacheMapping:
+    """Routes from the config; registry host from account and region, STS only as a last resort."""
+    from ecrcache.errors import UsageError
+    from ecrcache.rewrite.mapping import Mapping, routes_from_rules
+    from ecrcache.upstreams import registry_host
+
+    config = load(opts)
+    region = (
+        opts.region
+        or config.region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+    )
+    if not region:
+        raise UsageError("no region", hint="pass --region or set region in the config")
+    account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")
+    if not account:
+        with open_clients(opts, region) as clients:
+            account = clients.account_id
+    if not ACCOUNT_RE.match(account):
+        raise UsageError(f"{account!r} is not an AWS account ID", hint="12 digits")
+    return Mapping(routes_from_rules(config.rule_list), registry_host(account, region))

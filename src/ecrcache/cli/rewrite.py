@@ -6,8 +6,6 @@ only an unknown account asks STS.
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import emit_json, load, open_clients, options
+from ecrcache.cli.common import cache_mapping, emit_json, options
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
     from ecrcache.rewrite.files import FileRewrite
     from ecrcache.rewrite.mapping import Mapping
 
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
 
 
 @app.command("rewrite")
@@ -56,38 +53,13 @@ def rewrite_command(
         raise UsageError("--in-place, --check and --diff work on files", hint="add --file")
     if check and in_place:
         raise UsageError("--check changes nothing; drop --in-place or --check")
-    mapping = _mapping(opts, account_id)
+    mapping = cache_mapping(opts, account_id)
     if file:
         code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff)
         if code:
             raise typer.Exit(code)
     else:
         _strings(opts, mapping, args, reverse, strict)
-
-
-def _mapping(opts: GlobalOptions, account_flag: str | None) -> Mapping:
-    """Routes from the config; registry host from account and region, STS only as a last resort."""
-    from ecrcache.rewrite.mapping import Mapping, routes_from_rules
-    from ecrcache.upstreams import registry_host
-
-    config = load(opts)
-    region = (
-        opts.region
-        or config.region
-        or os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-    )
-    if not region:
-        raise UsageError("no region", hint="pass --region or set region in the config")
-    account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")
-    if not account:
-        with open_clients(opts, region) as clients:
-            account = clients.account_id
-    if not _ACCOUNT.match(account):
-        raise UsageError(f"{account!r} is not an AWS account ID", hint="12 digits")
-    # The interface promised a tuple of rules; config.py currently keys them by prefix.
-    rules = config.rules.values() if isinstance(config.rules, dict) else config.rules
-    return Mapping(routes_from_rules(rules), registry_host(account, region))
 
 
 def _strings(

@@ -98,14 +98,15 @@ def _through_ecr(
     opts: GlobalOptions, ref: str, plat: Platform, docker: bool, say: _Warner
 ) -> PullTestResult:
     # Private in cli/rewrite.py; reused so that both commands map references the same way.
-    from ecrcache.cli.rewrite import _mapping
+    from ecrcache.cli.common import cache_mapping
     from ecrcache.pulltest import resolve
     from ecrcache.refs import parse_image
 
     parse_image(ref)  # a malformed reference fails before any AWS call
     config = load(opts)
     with open_clients(opts, region_for(opts, config)) as clients:
-        target, warnings = resolve(ref, _mapping(opts, config.account_id or clients.account_id))
+        account = config.account_id or clients.account_id
+        target, warnings = resolve(ref, cache_mapping(opts, account))
         job = _Job(ref, target, plat, warnings, docker, say)
         if opts.sandbox:
             return _simulated(job, clients)

@@ -24,12 +24,18 @@ def validate(ctx: typer.Context) -> None:
         }
         for r in config.rule_list
     ]
+    warnings = config.warnings()
     if opts.json:
         emit_json(
             "validate",
             {"file": str(opts.config_path), "valid": True, "region": config.region, "rules": rules},
+            warnings=warnings,
         )
         return
+    from ecrcache.render import warn
+
+    for w in warnings:
+        warn(w)
     names = ", ".join(r["prefix"] or "" for r in rules) or "none"
     sys.stdout.write(
         f"{opts.config_path} is valid: {len(rules)} rule(s) in {config.region} ({names})\n"
