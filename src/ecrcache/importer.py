@@ -1,0 +1,501 @@
+"""``ecrcache import``: the account as a config document, so that ``plan`` with it is empty.
+
+Each kind is the inverse of ``desired.py``: defaults are left out, ``managed-by`` tags ecrcache
+adds are dropped, lifecycle policies become the friendly keys where those compile to exactly the
+live policy. Only :func:`read_account` does I/O, through the state readers; it never reads a
+secret's value (no GetSecretValue): rules reference their secrets by name.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecrcache.aws import Clients
+from ecrcache.config import CONFIG_VERSION, parse_config
+from ecrcache.desired import normalise_json, partition
+from ecrcache.errors import ConfigError, EcrcacheError
+from ecrcache.lifecycle import compile_rules, normalise
+from ecrcache.permissions import PULLER_SID, ci_policy, operations, puller_statements
+from ecrcache.resources import (
+    MANAGED_BY_KEY,
+    MANAGED_TAGS,
+    IamPolicy,
+    RegistryPolicy,
+    Repository,
+    Rule,
+    Scanning,
+    Secret,
+    Template,
+)
+from ecrcache.state import (
+    LiveScope,
+    read_app_repositories,
+    read_iam_policies,
+    read_registry_policy,
+    read_repositories,
+    read_rules,
+    read_scanning,
+    read_secrets,
+    read_templates,
+)
+from ecrcache.upstreams import upstream
+
+DEFAULT_CI_POLICY = "ecrcache-ci"
+Path = tuple[str, ...]  # a table's key path in the document, for comments
+
+
+@dataclass(frozen=True)
+class Account:
+    """What import reads: the kinds ecrcache reconciles. ``app_repositories`` are those ecrcache
+    tagged as its own; ``other_repositories`` are hand-made ones outside every rule prefix."""
+
+    secrets: tuple[Secret, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    templates: tuple[Template, ...] = ()
+    app_repositories: tuple[Repository, ...] = ()
+    other_repositories: tuple[str, ...] = ()
+    scanning: Scanning | None = None
+    registry_policy: RegistryPolicy | None = None
+    ci_policy: IamPolicy | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The config document, what the user should know (``notes``) and TOML comments by path."""
+
+    document: dict[str, Any]
+    notes: tuple[str, ...] = ()
+    comments: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
+
+
+def import_config(
+    clients: Clients, *, region: str, ci_policy_name: str = DEFAULT_CI_POLICY
+) -> ImportResult:
+    """Read the account and return a config for it, checked by ``parse_config``. Reads only."""
+    account = read_account(clients, ci_policy_name=ci_policy_name)
+    return build_document(
+        account, account_id=clients.account_id, region=region, ci_policy_name=ci_policy_name
+    )
+
+
+def read_account(clients: Clients, *, ci_policy_name: str) -> Account:
+    secrets = read_secrets(clients)
+    rules = read_rules(clients, {s.arn: s.name for s in secrets if s.arn})
+    named = frozenset(r.prefix for r in rules if r.prefix != "ROOT")
+    repos = read_repositories(clients)
+    # ROOT is left out of the scope so that managed repositories are found (and reported).
+    app = read_app_repositories(clients, repos, LiveScope(cache_prefixes=named))
+    mine = {r.name for r in app}
+    others = tuple(
+        n for n in sorted(repos) if n not in mine and not any(n.startswith(p + "/") for p in named)
+    )
+    found = read_iam_policies(clients, frozenset({ci_policy_name}))
+    return Account(
+        secrets=secrets,
+        rules=rules,
+        templates=read_templates(clients),
+        app_repositories=app,
+        other_repositories=others,
+        scanning=read_scanning(clients),
+        registry_policy=read_registry_policy(clients),
+        ci_policy=found[0] if found else None,
+    )
+
+
+class _Doc:
+    """Collects notes and comments while the document is built."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        self.comments: dict[Path, list[str]] = {}
+
+    def note(self, text: str, *, at: Path | None = None) -> None:
+        self.notes.append(text)
+        if at is not None:
+            self.comments.setdefault(at, []).append(text)
+
+
+def build_document(
+    account: Account, *, account_id: str, region: str, ci_policy_name: str = DEFAULT_CI_POLICY
+) -> ImportResult:
+    """The config document for ``account`` (pure). Raises EcrcacheError when the result does
+    not validate: the account holds something the config cannot express."""
+    d = _Doc()
+    doc: dict[str, Any] = {"version": CONFIG_VERSION, "region": region, "account_id": account_id}
+    secrets = {s.name: s for s in account.secrets}
+    rules = {r.prefix: _rule(r, secrets, d) for r in account.rules}
+    if rules:
+        doc["rules"] = rules
+    templates = {t.prefix: _template(t) for t in account.templates}
+    if templates:
+        doc["templates"] = templates
+    repositories = _repositories(account, d)
+    if repositories:
+        doc["repositories"] = repositories
+    if account.scanning is not None and account.scanning != Scanning():
+        doc["scanning"] = {
+            "type": account.scanning.scan_type,
+            "rules": [
+                {"frequency": r.frequency, "filters": list(r.filters)}
+                for r in account.scanning.rules
+            ],
+        }
+    pullers = _pullers(account, account_id, region, sorted(rules), d)
+    if pullers is not None:
+        doc["pullers"] = pullers
+    if account.ci_policy is not None:
+        doc["ci_policy"] = _ci_policy(
+            account.ci_policy, account_id, region, sorted(rules), sorted(repositories), d
+        )
+    try:
+        parse_config(doc, filename="imported config")
+    except ConfigError as exc:
+        raise EcrcacheError(
+            f"the account holds something a config cannot express: {exc.message}",
+            hint="remove or change that resource, or write that part of the config by hand",
+            details=exc.details,
+        ) from None
+    return ImportResult(
+        document=doc,
+        notes=tuple(d.notes),
+        comments={k: tuple(v) for k, v in d.comments.items()},
+    )
+
+
+def _rule(rule: Rule, secrets: Mapping[str, Secret], d: _Doc) -> dict[str, Any]:
+    body: dict[str, Any] = {"upstream": rule.upstream}
+    if upstream(rule.upstream).url != rule.url:
+        body["url"] = rule.url
+    if rule.upstream_prefix != "ROOT":
+        body["upstream_prefix"] = rule.upstream_prefix
+    if rule.role_arn is not None:
+        body["role_arn"] = rule.role_arn
+    if rule.credential is not None:
+        body["credentials"] = {"secret": rule.credential}
+        at = ("rules", rule.prefix, "credentials")
+        secret = secrets.get(rule.credential)
+        if secret is None:
+            d.note(f"rules.{rule.prefix}: secret {rule.credential} does not exist", at=at)
+        elif secret.pending_deletion:
+            d.note(
+                f"rules.{rule.prefix}: secret {secret.name} is scheduled for deletion; "
+                "apply will restore it",
+                at=at,
+            )
+        elif secret.managed:
+            d.note(
+                f"rules.{rule.prefix}: secret {secret.name} is managed by ecrcache; add "
+                'username and a token source (token = { env = "..." }) for ecrcache to keep '
+                "managing its value; as written, ecrcache only references it",
+                at=at,
+            )
+    return body
+
+
+def _settings(
+    mutability: str,
+    exclusions: Sequence[str],
+    encryption: str,
+    kms_key: str | None,
+    tags: Mapping[str, str],
+    lifecycle: str | None,
+) -> dict[str, Any]:
+    """What templates and repositories share, defaults left out."""
+    body: dict[str, Any] = {}
+    if mutability != "MUTABLE":
+        body["tag_mutability"] = mutability
+    if exclusions:
+        body["tag_mutability_exclusions"] = list(exclusions)
+    if encryption != "AES256":
+        body["encryption"] = encryption
+    if kms_key is not None:
+        body["kms_key"] = kms_key
+    if tags:
+        body["tags"] = dict(tags)
+    if lifecycle is not None:
+        body["lifecycle"] = lifecycle_keys(lifecycle)
+    return body
+
+
+def _template(t: Template) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if t.applied_for != ("PULL_THROUGH_CACHE",):
+        body["applied_for"] = list(t.applied_for)
+    if t.description is not None:
+        body["description"] = t.description
+    if t.role_arn is not None:
+        body["role_arn"] = t.role_arn
+    if t.repository_policy is not None:
+        body["repository_policy"] = pretty_json(t.repository_policy)
+    body.update(
+        _settings(
+            t.tag_mutability,
+            t.tag_mutability_exclusions,
+            t.encryption,
+            t.kms_key,
+            dict(t.resource_tags),
+            t.lifecycle_policy,
+        )
+    )
+    return body
+
+
+def _repositories(account: Account, d: _Doc) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    has_root = any(r.prefix == "ROOT" for r in account.rules)
+    for r in account.app_repositories:
+        if has_root:
+            d.note(
+                f"repository {r.name} (made by ecrcache) is left out: with a ROOT rule every "
+                "repository is a cache repository, so a config cannot declare it"
+            )
+            continue
+        body = _settings(
+            r.tag_mutability,
+            r.tag_mutability_exclusions,
+            r.encryption,
+            r.kms_key,
+            {k: v for k, v in r.tags if k != MANAGED_BY_KEY},
+            r.lifecycle_policy,
+        )
+        if r.scan_on_push:
+            body["scan_on_push"] = True
+        out[r.name] = body
+    if account.other_repositories and not has_root:
+        names = account.other_repositories
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        d.note(
+            f"not imported, as ecrcache did not create them: repositories {shown}; declare them "
+            "under [repositories] to manage them (apply then tags them managed-by=ecrcache)"
+        )
+    return out
+
+
+def _pullers(
+    account: Account, account_id: str, region: str, prefixes: Sequence[str], d: _Doc
+) -> dict[str, Any] | None:
+    policy = account.registry_policy
+    if policy is None or not policy.statements:
+        return None
+    principals: list[str] = []
+    for text in policy.statements:
+        st = json.loads(text)
+        if st.get("Sid") == PULLER_SID:
+            aws = (st.get("Principal") or {}).get("AWS", [])
+            principals = sorted({aws} if isinstance(aws, str) else set(aws))
+    wanted = puller_statements(
+        partition=partition(region),
+        account_id=account_id,
+        region=region,
+        principals=principals,
+        cache_prefixes=prefixes,
+    )
+    if tuple(sorted(normalise_json(s) for s in wanted)) != policy.statements:
+        d.note(
+            "pullers: ecrcache's registry policy statements differ from what these rules and "
+            "principals give; apply will rewrite them",
+            at=("pullers",),
+        )
+    return {"principals": principals}
+
+
+def _ci_policy(
+    live: IamPolicy,
+    account_id: str,
+    region: str,
+    prefixes: Sequence[str],
+    repositories: Sequence[str],
+    d: _Doc,
+) -> dict[str, Any]:
+    def document(ops: Sequence[str]) -> dict[str, Any]:
+        return ci_policy(
+            partition=partition(region),
+            account_id=account_id,
+            region=region,
+            cache_prefixes=prefixes,
+            app_repositories=repositories,
+            operations=ops,
+            policy_name=live.name,
+        )
+
+    have = json.loads(live.document)
+    body: dict[str, Any] = {"name": live.name}
+    if normalise_json(document(operations())) != live.document:
+        # Operations only add actions, so the largest set whose actions are all granted is
+        # the one to try: if any subset gives exactly the live document, that one does. Then
+        # drop those the others already cover, for the smallest list that says the same.
+        granted = _granted(have)
+        ops = [
+            op
+            for op in operations()
+            if document([op])["Statement"] and _covered(document([op]), granted)
+        ]
+        if ops and normalise_json(document(ops)) == live.document:
+            for op in reversed(ops[:]):
+                fewer = [o for o in ops if o != op]
+                if fewer and normalise_json(document(fewer)) == live.document:
+                    ops = fewer
+            body["operations"] = ops
+        else:
+            d.note(
+                f"ci_policy: the document of IAM policy {live.name} is not one ecrcache writes "
+                "for these rules and repositories; apply will rewrite it",
+                at=("ci_policy",),
+            )
+    if dict(live.tags).get(MANAGED_BY_KEY) != dict(MANAGED_TAGS)[MANAGED_BY_KEY]:
+        d.note(
+            f"ci_policy: apply will tag IAM policy {live.name} managed-by=ecrcache",
+            at=("ci_policy",),
+        )
+    return body
+
+
+def _granted(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    statements = doc.get("Statement", [])
+    for st in [statements] if isinstance(statements, dict) else statements:
+        actions = st.get("Action", [])
+        out.setdefault(str(st.get("Sid")), set()).update(
+            [actions] if isinstance(actions, str) else actions
+        )
+    return out
+
+
+def _covered(doc: Mapping[str, Any], granted: Mapping[str, set[str]]) -> bool:
+    return all(set(st["Action"]) <= granted.get(st["Sid"], set()) for st in doc["Statement"])
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+_SINGLE_KEYS = (
+    "keep_last",
+    "expire_untagged_after_days",
+    "archive_unpulled_after_days",
+    "expire_archived_after_days",
+)
+
+
+def lifecycle_keys(policy: str) -> dict[str, Any]:
+    """The friendly lifecycle keys that compile to exactly ``policy``, else ``{"policy": ...}``.
+
+    Each live rule is matched against what each friendly key compiles to for its count
+    (descriptions included); the keys found are then compiled together and compared whole.
+    """
+    live = normalise(policy)
+    friendly: dict[str, Any] = {}
+    patterns: dict[str, int] = {}
+    for rule in json.loads(live).get("rules", []):
+        found = _friendly_rule(rule)
+        if found is None:
+            return {"policy": pretty_json(live)}
+        key, value = found
+        if key == "keep_tagged":
+            pattern, count = value
+            if pattern in patterns:
+                return {"policy": pretty_json(live)}
+            patterns[pattern] = count
+        elif key in friendly:
+            return {"policy": pretty_json(live)}
+        else:
+            friendly[key] = value
+    try:
+        compiled = compile_rules(**friendly, keep_last_tag_patterns=patterns or None)
+    except ValueError:
+        return {"policy": pretty_json(live)}
+    if normalise(compiled) != live:
+        return {"policy": pretty_json(live)}
+    return {**friendly, **({"keep_tagged": patterns} if patterns else {})}
+
+
+def _friendly_rule(rule: Any) -> tuple[str, Any] | None:
+    if not isinstance(rule, dict) or not isinstance(rule.get("selection"), dict):
+        return None
+    body = {k: v for k, v in rule.items() if k != "rulePriority"}
+    count = rule["selection"].get("countNumber")
+    if type(count) is not int or count < 1:
+        return None
+    for key in _SINGLE_KEYS:
+        if _compiled_body(**{key: count}) == body:
+            return key, count
+    patterns = rule["selection"].get("tagPatternList")
+    if (
+        isinstance(patterns, list)
+        and len(patterns) == 1
+        and isinstance(patterns[0], str)
+        and _compiled_body(keep_last_tag_patterns={patterns[0]: count}) == body
+    ):
+        return "keep_tagged", (patterns[0], count)
+    return None
+
+
+def _compiled_body(**kwargs: Any) -> dict[str, Any] | None:
+    try:
+        (rule,) = compile_rules(**kwargs)["rules"]
+    except ValueError:
+        return None
+    return {k: v for k, v in rule.items() if k != "rulePriority"}
+
+
+def pretty_json(text: str) -> str:
+    """JSON text indented for a TOML multi-line string (normalised again when loaded)."""
+    return json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+
+
+# --- TOML ------------------------------------------------------------------------------------
+
+
+def to_toml(result: ImportResult, *, header: Sequence[str] = ()) -> str:
+    """The document as TOML: tomli-w writes it; JSON policies become ``'''`` literal strings
+    (readable, no escaping) and notes become comments above their tables."""
+    import tomli_w
+
+    literals: dict[str, str] = {}
+    text = tomli_w.dumps(_swap_literals(result.document, literals))
+    for token, value in literals.items():
+        text = text.replace(f'"{token}"', f"'''\n{value}'''")
+    lines = text.splitlines()
+    top = _comment(header)
+    for path, notes in result.comments.items():
+        comment = _comment(notes)
+        header_line = "[" + ".".join(_toml_key(k) for k in path) + "]"
+        if header_line in lines:
+            i = lines.index(header_line)
+            lines[i:i] = comment
+        else:
+            top.extend(comment)
+    return "\n".join([*top, *([""] if top else []), *lines]) + "\n"
+
+
+def _comment(texts: Sequence[str]) -> list[str]:
+    return [f"# {line}" for t in texts for line in textwrap.wrap(t, 96) or [""]]
+
+
+def _swap_literals(value: Any, literals: dict[str, str]) -> Any:
+    """``value`` with every multi-line string that a TOML literal string can hold replaced by a
+    unique token (tomli-w would write it as one escaped line)."""
+    if isinstance(value, dict):
+        return {k: _swap_literals(v, literals) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_literals(v, literals) for v in value]
+    if isinstance(value, str) and "\n" in value and _literal_ok(value):
+        token = f"ecrcache-literal-{uuid.uuid4().hex}"
+        literals[token] = value
+        return token
+    return value
+
+
+def _literal_ok(text: str) -> bool:
+    # TOML multi-line literal strings: no ''' and no control characters but tab and newline.
+    bad = (c for c in text if (ord(c) < 0x20 and c not in "\t\n") or ord(c) == 0x7F)
+    return "'''" not in text and not text.endswith("'") and next(bad, None) is None
+
+
+def _toml_key(key: str) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({key: 0}).removesuffix(" = 0\n")
