@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.login",
     "ecrcache.cli.rewrite",
     "ecrcache.cli.testpull",
+    "ecrcache.cli.importer",
     "ecrcache.cli.cost",
     "ecrcache.cli.status",
     "ecrcache.cli.prune",

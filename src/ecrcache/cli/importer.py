@@ -1,0 +1,112 @@
+"""``ecrcache import``: write a config from what exists in the account (reads only)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, open_clients, options
+from ecrcache.cli.options import GlobalOptions
+from ecrcache.errors import EcrcacheError, UsageError
+
+
+def import_region(opts: GlobalOptions) -> str:
+    """--region, else AWS_REGION / AWS_DEFAULT_REGION: there is no config to read it from."""
+    region = opts.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise UsageError(
+            "no region to import from",
+            hint="pass --region (e.g. --region af-south-1) or set AWS_REGION",
+        )
+    return region
+
+
+def write_new(path: Path, text: str, *, force: bool) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then a
+    link (which fails if ``path`` exists) or, with ``force``, a rename over it."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # a config, not a secret: mkstemp's 0600 would surprise
+        if force:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # another writer may have made it since the check above
+    except FileExistsError:
+        raise UsageError(f"{path} exists", hint="pass --force to overwrite it") from None
+    except OSError as exc:
+        raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(
+        None, "--out", metavar="PATH", help="Write the config here (default: standard output)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    ci_policy_name: str = typer.Option(
+        "ecrcache-ci", "--ci-policy-name", metavar="NAME", help="The CI IAM policy to look for."
+    ),
+) -> None:
+    """Write a config from what exists in the account, so that plan with it is empty."""
+    from ecrcache.importer import import_config, to_toml
+    from ecrcache.render import warn
+
+    opts = options(ctx)
+    region = import_region(opts)
+    if out is not None and out.exists() and not force:
+        raise UsageError(f"{out} exists", hint="pass --force to overwrite it")
+    with open_clients(opts, region) as clients:
+        result = import_config(clients, region=region, ci_policy_name=ci_policy_name)
+        account_id = clients.account_id
+    header = (
+        f"Written by `ecrcache import` from account {account_id} in {region}.",
+        "Check it with `ecrcache plan -c <this file>`: it should show no changes.",
+    )
+    text = to_toml(result, header=header)
+    if out is not None:
+        write_new(out, text, force=force)
+    if opts.json:
+        emit_json(
+            "import",
+            {
+                "account_id": account_id,
+                "region": region,
+                "path": str(out) if out is not None else None,
+                "document": result.document,
+            },
+            warnings=result.notes,
+        )
+        return
+    for note in result.notes:
+        warn(note)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    doc = result.document
+    nouns = (("rules", "rule"), ("templates", "template"), ("repositories", "repository"))
+    counts = ", ".join(
+        f"{n} {key if n != 1 else one}" for key, one in nouns if (n := len(doc.get(key, {})))
+    )
+    parts = [counts] if counts else []
+    parts += [k for k in ("scanning", "pullers", "ci_policy") if k in doc]
+    sys.stdout.write(
+        f"Wrote {out}: {', '.join(parts) or 'nothing ecrcache manages yet'}.\n"
+        f"Check it: ecrcache plan -c {out} --detailed-exitcode\n"
+    )
