@@ -172,8 +172,11 @@ def _delete_images(
             resp = clients.ecr.batch_delete_image(
                 repositoryName=repository, imageIds=[{"imageDigest": x} for x in chunk]
             )
-        deleted += len({x["imageDigest"] for x in resp.get("imageIds", []) if "imageDigest" in x})
-        for f in resp.get("failures", []):
+        # Each requested digest is either deleted or reported as a failure. (imageIds lists one
+        # entry per tag removed, and none for an untagged image in moto.)
+        refused = resp.get("failures", [])
+        deleted += len(chunk) - len(refused)
+        for f in refused:
             if f.get("failureCode") == "ImageNotFound":
                 continue  # already gone: what we wanted
             digest = f.get("imageId", {}).get("imageDigest", "?")
