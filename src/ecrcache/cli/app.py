@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.rewrite",
     "ecrcache.cli.testpull",
     "ecrcache.cli.importer",
+    "ecrcache.cli.outputs",
     "ecrcache.cli.cost",
     "ecrcache.cli.status",
     "ecrcache.cli.prune",
