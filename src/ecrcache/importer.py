@@ -462,12 +462,17 @@ def to_toml(result: ImportResult, *, header: Sequence[str] = ()) -> str:
     top = _comment(header)
     for path, notes in result.comments.items():
         comment = _comment(notes)
-        header_line = "[" + ".".join(_toml_key(k) for k in path) + "]"
-        if header_line in lines:
-            i = lines.index(header_line)
-            lines[i:i] = comment
-        else:
+        # The table's header, or its first sub-table's (tomli-w writes no header for a table
+        # that holds only tables); else the top of the file.
+        name = ".".join(_toml_key(k) for k in path)
+        i = next(
+            (i for i, line in enumerate(lines) if line in (f"[{name}]", f"[[{name}]]")),
+            next((i for i, line in enumerate(lines) if line.startswith(f"[{name}.")), None),
+        )
+        if i is None:
             top.extend(comment)
+        else:
+            lines[i:i] = comment
     return "\n".join([*top, *([""] if top else []), *lines]) + "\n"
 
 
