@@ -261,3 +261,18 @@ def test_empty_account_gives_a_valid_minimal_config(aws: boto3.session.Session) 
     result, _, after = _round_trip(aws)
     assert result.document == {"version": 1, "region": REGION, "account_id": ACCOUNT}
     assert after.plan.empty
+
+
+def test_every_kind_with_a_root_rule_plans_empty(aws: boto3.session.Session) -> None:
+    """A ROOT rule rules out application repositories (every name is a cache name), so this
+    account holds every other kind, a ROOT template and pullers granted on every repository."""
+    everything = {k: v for k, v in EVERYTHING.items() if k != "repositories"}
+    templates = {**everything["templates"], "ROOT": {"lifecycle": {"keep_last": 50}}}
+    rules = {**RULES, "ROOT": {"upstream": "ecr-public"}}
+    _build(aws, {"rules": rules, **everything, "templates": templates})
+    result, calls, after = _round_trip(aws)
+    assert after.plan.empty, [c.address for c in after.plan.changes]
+    assert "secretsmanager.GetSecretValue" not in calls
+    assert set(result.document["rules"]) == set(rules)
+    assert result.document["templates"]["ROOT"] == {"lifecycle": {"keep_last": 50}}
+    assert not any("by-hand/tool" in n for n in result.notes)  # under ROOT: a cache repository
