@@ -101,6 +101,10 @@ class Clients:
         return self._client("iam")
 
     @cached_property
+    def ce(self) -> Any:
+        return self._client("ce")
+
+    @cached_property
     def account_id(self) -> str:
         with aws_errors("identify the caller (sts:GetCallerIdentity)"):
             return str(self.sts.get_caller_identity()["Account"])

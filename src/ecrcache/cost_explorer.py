@@ -39,7 +39,7 @@ def actual_costs(clients: Clients, *, today: date, months: int = 3) -> tuple[Mon
     """ECR's billed cost for each of the last ``months`` whole months. Raises AwsError."""
     start, end = month_range(today, months)
     # Cost Explorer has one endpoint (us-east-1); botocore resolves it from any region.
-    ce: Any = clients._client("ce")
+    ce: Any = clients.ce
     with aws_errors("read ECR costs from Cost Explorer (ce:GetCostAndUsage)"):
         resp = ce.get_cost_and_usage(
             TimePeriod={"Start": start, "End": end},

@@ -231,26 +231,44 @@ PERMISSIONS: tuple[Permission, ...] = (
     _p(
         "status",
         Scope.ANY,
-        [*_RULE_READ, "ecr:DescribeRepositories"],
+        [
+            *_RULE_READ,
+            *_TEMPLATE_READ,
+            "ecr:DescribeRepositories",
+            "ecr:GetRegistryScanningConfiguration",
+        ],
         "DescribeRepositories has no prefix filter, so listing cache repositories needs '*'",
     ),
     _p(
         "status",
         Scope.CACHE_REPOSITORIES,
-        ["ecr:DescribeImages"],
-        "images, sizes and last pulls per cached repository",
+        ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetLifecyclePolicy"],
+        "images, sizes, last pulls and lifecycle drift per cached repository "
+        "(BatchGetImage reads an index's children)",
     ),
     _p(
         "cost-report",
         Scope.ANY,
-        [*_RULE_READ, "ecr:DescribeRepositories", "pricing:GetProducts"],
-        "list repositories (no prefix filter) and look up prices",
+        [*_RULE_READ, *_TEMPLATE_READ, "ecr:DescribeRepositories", "ce:GetCostAndUsage"],
+        "list repositories (no prefix filter); --actual reads the bill from Cost Explorer",
     ),
     _p(
         "cost-report",
         Scope.CACHE_REPOSITORIES,
-        ["ecr:DescribeImages", "ecr:GetLifecyclePolicy"],
+        ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetLifecyclePolicy"],
         "image sizes and the lifecycle rules that would save storage",
+    ),
+    _p(
+        "prune",
+        Scope.ANY,
+        [*_RULE_READ, "ecr:DescribeRepositories"],
+        "find the cache repositories (no prefix filter)",
+    ),
+    _p(
+        "prune",
+        Scope.CACHE_REPOSITORIES,
+        ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:BatchDeleteImage", "ecr:DeleteRepository"],
+        "delete stale images (DeleteRepository only with --whole-repositories)",
     ),
     _p(
         "cost-report",
