@@ -22,7 +22,8 @@ LIFECYCLE = json.dumps(
                     "countUnit": "days",
                     "countNumber": 30,
                 },
-                "action": {"type": "expire"},
+                # sinceImagePulled can only transition (to the archive class), not expire
+                "action": {"type": "transition", "targetStorageClass": "archive"},
             }
         ]
     }

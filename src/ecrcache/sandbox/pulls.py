@@ -143,8 +143,8 @@ def _create_repository(
         tags=[dict(t) for t in template.resource_tags],
         image_tag_mutability_exclusion_filters=template.image_tag_mutability_exclusion_filters,  # type: ignore[arg-type]
     )
-    # Set directly: moto's lifecycle validator predates sinceImagePulled and storage classes,
-    # which ECR accepts; the template already checked length and JSON.
+    # Set directly: the template's policy was checked when the template was written (and a
+    # template's policy may be shorter than PutLifecyclePolicy's 100-character minimum).
     repo.lifecycle_policy = template.lifecycle_policy or None
     repo.policy = template.repository_policy or None
     return repo

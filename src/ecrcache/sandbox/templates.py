@@ -128,6 +128,17 @@ def _check_json(field: c.Field, text: str | None) -> None:
             raise _invalid(field.name, "Member must be a valid JSON policy document")
 
 
+def _check_lifecycle(text: str | None) -> None:
+    # ECR checks a template's lifecycle rules as PutLifecyclePolicy does, without its 100-character
+    # minimum (an empty text clears it).
+    from ecrcache.lifecycle import check_policy
+
+    if text:
+        problems = check_policy(text, min_chars=0)
+        if problems:
+            raise _invalid("lifecyclePolicy", f"Lifecycle policy validation failure: {problems[0]}")
+
+
 def _check_applied_for(applied_for: list[str] | None, *, required: bool) -> None:
     if applied_for is None:
         if required:
@@ -154,6 +165,7 @@ def _validate(fields: dict[str, Any], *, create: bool) -> None:
         )
     _check_json(c.REPOSITORY_POLICY, fields.get("repository_policy"))
     _check_json(c.LIFECYCLE_POLICY, fields.get("lifecycle_policy"))
+    _check_lifecycle(fields.get("lifecycle_policy"))
     _check_applied_for(fields.get("applied_for"), required=create)
     check(c.CUSTOM_ROLE_ARN, fields.get("custom_role_arn"))
 
