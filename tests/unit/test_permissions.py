@@ -81,7 +81,7 @@ def outcome(policy: dict[str, Any], action: str, resource: str) -> Outcome:
 BRIEF_OPERATIONS = (
     "plan", "apply.rule", "apply.secret", "apply.template", "apply.repository", "apply.scanning",
     "apply.registry-policy", "apply.iam-policy", "pull.first", "pull.cached", "push", "login",
-    "test-pull", "status", "cost-report", "prune", "doctor",
+    "test-pull", "status", "cost-report", "prune", "doctor", "import", "outputs",
 )  # fmt: skip
 
 
