@@ -78,3 +78,29 @@ def test_error_envelope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert set(d["error"]) == ERROR_KEYS
     assert d["error"]["exit_code"] == 2 and d["error"]["code"] == "config"
     assert d["command"] == "validate"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["outputs"],
+        ["import"],
+        ["status"],
+        ["cost-report"],
+        ["prune"],
+        ["sandbox", "status"],
+        ["test-pull", "nginx:1.27"],
+        ["rewrite", "--account-id", "123456789012", "nginx:1.27"],
+    ],
+    ids=lambda a: a[0] if a[0] != "sandbox" else "sandbox-status",
+)
+def test_every_command_uses_the_envelope(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert run(["--sandbox", "apply", "--yes", "-c", str(EXAMPLE), "-o", "json"]) == 0
+    capsys.readouterr()
+    code, d = doc(capsys, "--sandbox", *args, "-c", str(EXAMPLE))
+    assert code == 0, d
+    assert set(d) == ENVELOPE_KEYS
+    assert d["schema"] == SCHEMA and d["ok"] is True and d["error"] is None
+    assert isinstance(d["data"], dict) and d["data"]
