@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.cost",
     "ecrcache.cli.status",
     "ecrcache.cli.prune",
+    "ecrcache.cli.doctor",
 )
 
 

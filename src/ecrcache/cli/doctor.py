@@ -1,0 +1,154 @@
+"""``ecrcache doctor``: named checks of the cache set-up, each failure with its fix.
+
+Exit codes: 0 every check passed, warned or was skipped; 1 a check failed or crashed;
+2 bad arguments (an unknown --check ID).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from ecrcache.cli.app import app
+from ecrcache.cli.common import emit_json, open_clients, options
+from ecrcache.cli.options import GlobalOptions
+
+if TYPE_CHECKING:
+    from ecrcache.aws import Clients
+    from ecrcache.config import Config
+    from ecrcache.doctor.env import Env
+    from ecrcache.doctor.model import Check
+    from ecrcache.errors import EcrcacheError
+
+
+@app.command("doctor")
+def doctor(
+    ctx: typer.Context,
+    list_checks: bool = typer.Option(False, "--list-checks", help="List the checks and exit."),
+    check: list[str] = typer.Option(
+        [], "--check", metavar="ID", help="Run only this check or category (repeatable)."
+    ),
+    image: str | None = typer.Option(
+        None, "--image", metavar="REF", help="Also check one image reference."
+    ),
+    root: Path = typer.Option(
+        Path("/"), "--root", help="Read /etc/docker and /etc/containerd under this directory."
+    ),
+    timeout: float = typer.Option(5.0, "--timeout", help="Seconds for each network check."),
+) -> int:
+    """Check credentials, rules, secrets, templates, IAM for first pulls, Docker and network."""
+    from ecrcache.doctor.checks import CHECKS
+    from ecrcache.doctor.runner import run_checks, select
+
+    opts = options(ctx)
+    if list_checks:
+        return _list(opts, CHECKS)
+    selected = select(CHECKS, check, image=image is not None)
+    config, config_error = _load(opts)
+    region, region_source = _region(opts, config)
+    with _clients(opts, region) as clients:
+        env = _env(opts, config, config_error, clients, region, region_source, root)
+        env.image, env.timeout = image, timeout
+        report = run_checks(CHECKS, selected, env)
+    if opts.json:
+        emit_json("doctor", report.to_dict())
+    else:
+        from ecrcache.render_doctor import render_report
+
+        render_report(report, sys.stdout, no_color=not opts.color)
+    return 0 if report.healthy else 1
+
+
+def _list(opts: GlobalOptions, checks: tuple[Check, ...]) -> int:
+    if opts.json:
+        emit_json("doctor", {"checks": [c.describe() for c in checks]})
+    else:
+        from ecrcache.render_doctor import render_check_list
+
+        render_check_list(checks, sys.stdout, no_color=not opts.color)
+    return 0
+
+
+def _load(opts: GlobalOptions) -> tuple[Config | None, EcrcacheError | None]:
+    from ecrcache.config import load_config
+    from ecrcache.errors import ConfigError
+
+    try:
+        return load_config(opts.config_path), None
+    except ConfigError as exc:
+        return None, exc
+
+
+def _region(opts: GlobalOptions, config: Config | None) -> tuple[str | None, str]:
+    if opts.region:
+        return opts.region, "--region"
+    if config is not None:
+        return config.region, f"config file {opts.config_path}"
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return os.environ[name], f"environment {name}"
+    return None, "not set"
+
+
+@contextmanager
+def _clients(opts: GlobalOptions, region: str | None) -> Iterator[Clients | None]:
+    if region is None:
+        yield None
+        return
+    from ecrcache.doctor.context import doctor_clients
+
+    with open_clients(opts, region) as clients:
+        yield doctor_clients(clients)
+
+
+def _env(
+    opts: GlobalOptions,
+    config: Config | None,
+    config_error: EcrcacheError | None,
+    clients: Clients | None,
+    region: str | None,
+    region_source: str,
+    root: Path,
+) -> Env:
+    from ecrcache.dockerconfig import default_config_path
+    from ecrcache.doctor.context import build_context
+    from ecrcache.doctor.env import Env, Live, MachinePaths
+    from ecrcache.doctor.fixes import Commands
+
+    live = Live(clients) if clients is not None else None
+    context = build_context(
+        clients=clients,
+        live=live,
+        region=region,
+        region_source=region_source,
+        profile=opts.profile,
+        config_path=str(opts.config_path),
+    )
+    commands = Commands(
+        region=region,
+        profile=opts.profile,
+        config_path=str(opts.config_path) if opts.config_explicit else None,
+        sandbox=opts.sandbox,
+        region_flag=opts.region,
+    )
+    paths = MachinePaths(
+        docker_config=default_config_path(),
+        daemon_json=root / "etc/docker/daemon.json",
+        containerd_certs=root / "etc/containerd/certs.d",
+        containerd_config=root / "etc/containerd/config.toml",
+    )
+    return Env(
+        context=context,
+        commands=commands,
+        paths=paths,
+        config=config,
+        config_error=config_error,
+        clients=clients,
+        _live=live,
+    )
