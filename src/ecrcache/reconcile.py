@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from ecrcache.aws import Clients
 from ecrcache.config import Config
+from ecrcache.config_registry import CiPolicyConfig
 from ecrcache.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.desired import desired_state
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
 from ecrcache.plan import Plan, Safety, diff
 from ecrcache.resources import State
 from ecrcache.state import LiveScope, read_live
+
+DEFAULT_CI_POLICY = CiPolicyConfig().name
 
 # Secrets Manager's default key: ECR can only decrypt secrets under it.
 DEFAULT_SECRET_KEYS = frozenset({None, "alias/aws/secretsmanager"})
@@ -52,7 +55,7 @@ def make_plan(
     account_id = clients.account_id
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
-    live = read_live(clients, live_scope(config, values))
+    live = read_live(clients, live_scope(config, values, prune=prune))
     desired = desired_state(
         config,
         values.values,
@@ -74,8 +77,16 @@ def make_plan(
     )
 
 
-def live_scope(config: Config, values: SecretValues) -> LiveScope:
-    """What of the account this config manages, so read_live reads no more than that."""
+def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> LiveScope:
+    """What of the account this config manages, so read_live reads no more than that.
+
+    The CI policy is read under its configured name; without [ci_policy], only a prune looks for
+    one under the default name (to delete it, if ecrcache made it).
+    """
+    if config.ci_policy is not None:
+        iam_names = frozenset({config.ci_policy.name})
+    else:
+        iam_names = frozenset({DEFAULT_CI_POLICY}) if prune else frozenset()
     return LiveScope(
         digest_secrets=frozenset(n for n, v in values.values.items() if v is not None),
         app_repositories=frozenset(config.repositories),
@@ -84,7 +95,7 @@ def live_scope(config: Config, values: SecretValues) -> LiveScope:
         template_prefix_set=frozenset(config.templates),
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,
-        iam_policies=frozenset({config.ci_policy.name}) if config.ci_policy else frozenset(),
+        iam_policies=iam_names,
     )
 
 

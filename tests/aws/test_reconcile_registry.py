@@ -419,3 +419,23 @@ def test_ci_policy_update_respects_the_five_version_limit(aws: boto3.session.Ses
         assert next(v for v in versions if v["IsDefaultVersion"])["VersionId"] == f"v{i}"
     assert c.mutating_calls[0] == "iam.DeletePolicyVersion"  # the sixth made room first
     assert plan(cfg(ci_policy={"operations": lists[5]}), clients(aws)).plan.empty
+
+
+def test_ci_policy_is_pruned_only_with_prune_and_force(aws: boto3.session.Session) -> None:
+    apply(cfg(ci_policy={"operations": ["plan"]}), clients(aws))
+    apply(cfg(ci_policy={"operations": ["plan", "push"]}), clients(aws))  # a second version
+    # Without [ci_policy] a plain plan does not even look (no IAM read, no permission needed).
+    c0 = clients(aws)
+    assert plan(cfg(), c0).plan.empty
+    assert not [x for x in c0.calls if x.startswith("iam.")]
+    pruned = plan(cfg(), clients(aws), prune=True)
+    (change,) = pruned.plan.changes
+    assert (change.address, change.action, change.needs_force) == (
+        "iam-policy.ecrcache-ci",
+        Action.DELETE,
+        True,
+    )
+    c = clients(aws)
+    apply(cfg(), c, prune=True)
+    assert c.mutating_calls == ["iam.DeletePolicyVersion", "iam.DeletePolicy"]
+    assert aws.client("iam").list_policies(Scope="Local")["Policies"] == []
