@@ -148,13 +148,16 @@ def first_pull(env: Env) -> Finding:
             ),
             *notes,
         )
-    if not_found or any("cannot evaluate" in n for n in notes):
+    if not_found:
+        missing = [n.split(": not found", 1)[0] for n in notes if "not found in account" in n]
         return warning(
-            f"{len(principals)} puller(s) granted the first-pull actions, but not all could be "
-            "checked",
-            None,
+            f"the registry policy grants the first-pull actions, but {', '.join(missing)} is "
+            f"not found in account {account}: its own pull permissions were not checked",
+            Fix("create the role, or correct [pullers] in the config"),
             *notes,
         )
+    if any("cannot evaluate" in n for n in notes):
+        return warning("conditions doctor cannot evaluate decide some actions", None, *notes)
     return passed(
         f"{len(principals)} puller(s) may make a first pull on {len(prefixes)} prefix(es)", *notes
     )
