@@ -158,9 +158,20 @@ def rule_quota(env: Env) -> Finding:
     total, unmanaged = len(live | want), sorted(live - want)
     if total > MAX_RULES:
         if unmanaged and len(want) <= MAX_RULES:
+            # apply creates before it deletes, so `apply --prune` would hit the limit: delete
+            # the rules the config does not declare first.
             fix = Fix(
-                f"delete the {len(unmanaged)} rule(s) not in the config",
-                (env.commands.apply("--prune", "--force"),),
+                f"delete the {len(unmanaged)} rule(s) not in the config (at least "
+                f"{total - MAX_RULES}), then apply",
+                (
+                    *(
+                        env.commands.aws(
+                            "ecr", "delete-pull-through-cache-rule", "--ecr-repository-prefix", p
+                        )
+                        for p in unmanaged
+                    ),
+                    env.commands.apply(),
+                ),
             )
         else:
             fix = Fix(f"declare at most {MAX_RULES} rules; merge upstreams or use another region")
