@@ -84,10 +84,11 @@ def secret_exists(env: Env) -> Finding:
 
 
 def _merge(fixes: list[Fix]) -> Fix:
-    return Fix(
-        "; ".join(f.summary for f in fixes),
-        tuple(dict.fromkeys(c for f in fixes for c in f.commands)),
-    )
+    """One fix of several; ``ecrcache apply`` last, since it needs the secrets it only
+    references to exist already."""
+    commands = list(dict.fromkeys(c for f in fixes for c in f.commands))
+    commands.sort(key=lambda c: c.startswith("ecrcache ") and c.split()[-1] == "apply")
+    return Fix("; ".join(dict.fromkeys(f.summary for f in fixes)), tuple(commands))
 
 
 @check(
