@@ -193,7 +193,11 @@ def test_no_secret_value_in_any_output(
 def test_invalid_config_fails_config_valid_and_skips_what_needs_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    d = Doctor(tmp_path, capsys, 'version = 1\nregion = "af-south-1"\n[rules.hub]\nupstream = "docker-hub"\n')
+    d = Doctor(
+        tmp_path,
+        capsys,
+        'version = 1\nregion = "af-south-1"\n[rules.hub]\nupstream = "docker-hub"\n',
+    )
     code, data = d.run()
     results = {r["id"]: r for r in data["checks"]}
     assert code == 1

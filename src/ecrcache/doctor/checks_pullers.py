@@ -1,16 +1,22 @@
 """Can the configured pullers make a first pull through the cache? (ECR-FACTS §5, §8.1-3)
 
-Evaluated by ecrcache itself (``ecrcache.iampolicy``) from the principal's identity policies
-and the registry policy, with the actions the permissions table lists for ``pull.first``:
-AmazonEC2ContainerRegistryReadOnly grants neither BatchImportUpstreamImage nor
-CreateRepository, so the usual node role can read the cache but never fill it.
+Evaluated by ecrcache itself (``ecrcache.iampolicy``) with the actions the permissions table
+lists for ``pull.first``, from the principal's identity policies and the resource side: the
+registry policy plus the repository policy the covering creation template gives new
+repositories. AmazonEC2ContainerRegistryReadOnly grants neither BatchImportUpstreamImage nor
+CreateRepository, so the usual node role can read the cache but never fill it; a puller in
+another account also needs the pull actions granted on the repository side.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
+from ecrcache.doctor.checks_templates import covering
 from ecrcache.doctor.env import Env
+from ecrcache.doctor.fixes import compact_json, toml_key
 from ecrcache.doctor.iam import Principal, PrincipalNotFound, identity_policies
 from ecrcache.doctor.model import (
     ECR_GATE,
@@ -24,39 +30,127 @@ from ecrcache.doctor.model import (
     skipped,
     warning,
 )
-from ecrcache.iampolicy import Decision, Outcome, evaluate
-from ecrcache.permissions import REGISTRY_POLICY_ACTIONS, Scope, permissions_for
+from ecrcache.iampolicy import Outcome, evaluate
+from ecrcache.permissions import (
+    REGISTRY_POLICY_ACTIONS,
+    Scope,
+    cache_repositories_arn,
+    permissions_for,
+)
 
-PULL_ONLY = "AmazonEC2ContainerRegistryPullOnly"
 PROBE_REPOSITORY = "doctor-probe/image"  # any name under the prefix: ECR grants per repository
+# Docker calls it before pulling layers; containerd (EKS nodes) does not, and the EKS node
+# policy AmazonEC2ContainerRegistryPullOnly lacks it: missing it alone is only noted.
+DOCKER_ONLY = frozenset({"ecr:BatchCheckLayerAvailability"})
 _ALLOW_ALL = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
-def _targets(env: Env, prefixes: list[str]) -> list[tuple[str, str]]:
-    """(action, resource ARN) pairs a first pull needs, from the permissions table."""
+@dataclass
+class _Verdict:
+    """What one principal may not do, and why."""
+
+    principal: Principal
+    text: str
+    cache: set[str] = field(default_factory=set)  # registry-policy actions denied
+    pull: set[str] = field(default_factory=set)  # pull actions denied
+    docker_only: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    own_policies_read: bool = False
+    unsure: set[str] = field(default_factory=set)
+
+
+def _resource_policy(env: Env, prefix: str) -> dict[str, Any] | None:
+    """The registry policy and the covering template's repository policy, as one document."""
+    from ecrcache.desired import partition
+
+    statements: list[Any] = []
+    for doc, repository in (
+        (env.live.registry_policy, False),
+        (_template_policy(env, prefix), True),
+    ):
+        st = (doc or {}).get("Statement", [])
+        for statement in st if isinstance(st, list) else [st]:
+            if repository and "Resource" not in statement:
+                # a repository policy's resource is the repository itself
+                statement = {
+                    **statement,
+                    "Resource": cache_repositories_arn(
+                        partition=partition(env.region),
+                        account_id=env.live.account_id,
+                        region=env.region,
+                        prefix=prefix,
+                    ),
+                }
+            statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def _template_policy(env: Env, prefix: str) -> dict[str, Any] | None:
+    templates = {t.prefix: t for t in env.live.templates if "PULL_THROUGH_CACHE" in t.applied_for}
+    t = covering(templates, prefix)
+    return json.loads(t.repository_policy) if t is not None and t.repository_policy else None
+
+
+def _judge(env: Env, text: str, prefixes: list[str]) -> _Verdict:
     from ecrcache.desired import partition
 
     part, account, region = partition(env.region), env.live.account_id, env.region
-    out = []
+    p = Principal.parse(text, partition=part)
+    v = _Verdict(p, text)
+    names: list[str] = []
+    docs: list[dict[str, Any]] = []
+    if p.account != account or p.kind == "account":
+        docs = [_ALLOW_ALL]  # its own account's IAM policies: not ours to read
+        v.notes.append(f"{text}: assumed its own account's IAM policies allow the pull")
+    else:
+        try:
+            found = identity_policies(env.live.clients, p)
+            v.own_policies_read = True
+        except PrincipalNotFound:
+            v.notes.append(f"{text}: not found in account {account}: pull actions not checked")
+            found = []
+        names, docs = [n for n, _ in found], [d for _, d in found]
     for perm in permissions_for("pull.first"):
         for action in perm.actions:
-            if perm.scope is Scope.ANY:
-                out.append((action, "*"))
-                continue
-            for p in prefixes:
-                name = PROBE_REPOSITORY if p == "ROOT" else f"{p}/{PROBE_REPOSITORY}"
-                out.append((action, f"arn:{part}:ecr:{region}:{account}:repository/{name}"))
-    return out
-
-
-def _where(d: Decision, names: list[str]) -> str:
-    ref = d.decided_by
-    if ref is None:
-        return "nothing allows it"
-    if ref.source == "resource":
-        return f"denied by the registry policy (statement {ref.sid or ref.index})"
-    i = int(ref.source.removeprefix("identity[").rstrip("]"))
-    return f"denied by policy {names[i]} (statement {ref.sid or ref.index})"
+            unknown_identity = not v.own_policies_read and p.account == account
+            if unknown_identity and p.kind != "account" and action not in REGISTRY_POLICY_ACTIONS:
+                continue  # the principal's own policies are unknown: judge the registry side
+            for prefix in ["*"] if perm.scope is Scope.ANY else prefixes:
+                name = (
+                    PROBE_REPOSITORY if prefix in ("*", "ROOT") else f"{prefix}/{PROBE_REPOSITORY}"
+                )
+                resource = (
+                    "*" if prefix == "*" else f"arn:{part}:ecr:{region}:{account}:repository/{name}"
+                )
+                policy = _resource_policy(env, prefixes[0] if prefix == "*" else prefix)
+                d = evaluate(
+                    action,
+                    resource,
+                    identity_policies=docs,
+                    resource_policy=policy,
+                    principal_arn=p.arn,
+                )
+                if d.allowed:
+                    if not d.certain:
+                        v.unsure.add(action)
+                    continue
+                if action in DOCKER_ONLY:
+                    v.docker_only.add(action)
+                elif action in REGISTRY_POLICY_ACTIONS:
+                    v.cache.add(action)
+                else:
+                    v.pull.add(action)
+                if d.outcome is Outcome.EXPLICIT_DENY and d.decided_by is not None:
+                    ref = d.decided_by
+                    where = (
+                        "the registry or repository policy"
+                        if ref.source == "resource"
+                        else f"policy {names[int(ref.source[9:-1])]}"
+                    )
+                    v.notes.append(
+                        f"{text}: {action} denied by {where} (statement {ref.sid or ref.index})"
+                    )
+    return v
 
 
 @check(
@@ -69,8 +163,6 @@ def _where(d: Decision, names: list[str]) -> str:
     after=ECR_GATE,
 )
 def first_pull(env: Env) -> Finding:
-    from ecrcache.desired import partition
-
     config = env.require_config()
     account = env.live.account_id
     principals = config.pullers.principals if config.pullers else ()
@@ -87,105 +179,130 @@ def first_pull(env: Env) -> Finding:
     prefixes = sorted(config.rules)
     if not prefixes:
         return skipped("the config declares no rules")
-    registry = env.live.registry_policy
-    targets = _targets(env, prefixes)
-    denied: list[str] = []
-    notes: list[str] = []
-    fixes: list[Fix] = []
-    for text in principals:
-        p = Principal.parse(text, partition=partition(env.region))
-        names: list[str] = []
-        docs: list[dict[str, Any]] = []
-        only_cache = False  # the principal's own policies are unknown: judge the registry side
-        if p.account != account or p.kind == "account":
-            docs = [_ALLOW_ALL]  # their own IAM policies: not ours to read
-            notes.append(f"{text}: assumed its own account's IAM policies allow the pull actions")
-        else:
-            try:
-                found = identity_policies(env.live.clients, p)
-            except PrincipalNotFound:
-                notes.append(
-                    f"{text}: not found in account {account}: its pull actions were not checked"
-                )
-                found, only_cache = [], True
-            names, docs = [n for n, _ in found], [d for _, d in found]
-        missing_cache: set[str] = set()
-        missing_pull: set[str] = set()
-        unsure: set[str] = set()
-        for action, resource in targets:
-            if only_cache and action not in REGISTRY_POLICY_ACTIONS:
-                continue
-            d = evaluate(
-                action,
-                resource,
-                identity_policies=docs,
-                resource_policy=registry,
-                principal_arn=p.arn,
-            )
-            if not d.allowed:
-                why = _where(d, names)
-                bucket = missing_cache if action in REGISTRY_POLICY_ACTIONS else missing_pull
-                bucket.add(action)
-                if d.outcome is Outcome.EXPLICIT_DENY:
-                    notes.append(f"{text}: {action}: {why}")
-            elif not d.certain:
-                unsure.add(action)
-        if missing_cache or missing_pull:
-            acts = sorted(missing_cache | missing_pull)
-            denied.append(f"{text} may not {', '.join(a.removeprefix('ecr:') for a in acts)}")
-            fixes.append(_fix(env, p, missing_cache, missing_pull, found=not only_cache))
-        if unsure:
-            notes.append(
-                f"{text}: conditions doctor cannot evaluate on {', '.join(sorted(unsure))}"
-            )
-    not_found = any("not found in account" in n for n in notes)
+    verdicts = [_judge(env, text, prefixes) for text in principals]
+    notes = [n for v in verdicts for n in v.notes]
+    notes += [
+        f"{v.text}: lacks {', '.join(sorted(v.docker_only))}, which docker (not containerd) calls"
+        for v in verdicts
+        if v.docker_only and not (v.cache or v.pull)
+    ]
+    notes += [
+        f"{v.text}: conditions doctor cannot evaluate on {', '.join(sorted(v.unsure))}"
+        for v in verdicts
+        if v.unsure
+    ]
+    denied = [v for v in verdicts if v.cache or v.pull]
     if denied:
+        fixes = [_fix(env, v, prefixes) for v in denied]
         return problem(
-            "; ".join(denied),
+            "; ".join(
+                f"{v.text} may not "
+                + ", ".join(
+                    a.removeprefix("ecr:") for a in sorted(v.cache | v.pull | v.docker_only)
+                )
+                for v in denied
+            ),
             Fix(
                 "; ".join(dict.fromkeys(f.summary for f in fixes)),
                 tuple(dict.fromkeys(c for f in fixes for c in f.commands)),
+                "\n\n".join(dict.fromkeys(f.config for f in fixes if f.config)) or None,
             ),
             *notes,
         )
-    if not_found:
-        missing = [n.split(": not found", 1)[0] for n in notes if "not found in account" in n]
+    missing = [v.text for v in verdicts if v.notes and "not found in account" in v.notes[0]]
+    if missing:
         return warning(
             f"the registry policy grants the first-pull actions, but {', '.join(missing)} is "
             f"not found in account {account}: its own pull permissions were not checked",
             Fix("create the role, or correct [pullers] in the config"),
             *notes,
         )
-    if any("cannot evaluate" in n for n in notes):
+    if any(v.unsure for v in verdicts):
         return warning("conditions doctor cannot evaluate decide some actions", None, *notes)
     return passed(
         f"{len(principals)} puller(s) may make a first pull on {len(prefixes)} prefix(es)", *notes
     )
 
 
-def _fix(env: Env, p: Principal, cache: set[str], pull: set[str], *, found: bool) -> Fix:
-    steps: list[str] = []
-    parts = []
-    if cache:
-        parts.append(
-            f"apply puts {', '.join(sorted(cache))} for {p.arn} in the registry policy "
-            "(remove any Deny named below)"
+def _pull_statement(env: Env, actions: set[str], prefixes: list[str]) -> dict[str, Any]:
+    from ecrcache.desired import partition
+
+    repo_actions = sorted(a for a in actions if a != "ecr:GetAuthorizationToken")
+    arns = sorted(
+        cache_repositories_arn(
+            partition=partition(env.region),
+            account_id=env.live.account_id,
+            region=env.region,
+            prefix=p,
         )
-        steps.append(env.commands.apply())
-    if pull and found and p.kind in ("role", "user") and p.name:
-        verb = "attach-role-policy" if p.kind == "role" else "attach-user-policy"
+        for p in prefixes
+    )
+    statements: list[dict[str, Any]] = []
+    if "ecr:GetAuthorizationToken" in actions:
+        statements.append(
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
+        )
+    if repo_actions:
+        statements.append({"Effect": "Allow", "Action": repo_actions, "Resource": arns})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _fix(env: Env, v: _Verdict, prefixes: list[str]) -> Fix:
+    p = v.principal
+    steps: list[str] = []
+    parts: list[str] = []
+    snippet = None
+    pull = v.pull | (v.docker_only if v.pull else set())
+    if v.cache:
+        parts.append(
+            f"apply puts {', '.join(sorted(v.cache))} for {p.arn} in the registry policy "
+            "(and remove any Deny named below)"
+        )
+    if pull and v.own_policies_read and p.name:
+        verb = "put-role-policy" if p.kind == "role" else "put-user-policy"
         who = "--role-name" if p.kind == "role" else "--user-name"
-        parts.append(f"attach {PULL_ONLY} to {p.kind} {p.name} for the pull actions")
+        parts.append(f"give {p.kind} {p.name} the pull actions on the cache prefixes")
         steps.append(
             env.commands.aws_global(
-                "iam", verb, who, p.name, "--policy-arn", f"arn:aws:iam::aws:policy/{PULL_ONLY}"
+                "iam",
+                verb,
+                who,
+                p.name,
+                "--policy-name",
+                "ecrcache-pull-through-cache",
+                "--policy-document",
+                compact_json(_pull_statement(env, pull, prefixes)),
             )
         )
-    elif pull:
-        parts.append(f"grant {', '.join(sorted(pull))} in account {p.account}'s IAM policies")
-    if not found and p.kind in ("role", "user") and p.account == env.live.account_id:
-        parts.append(f"create {p.kind} {p.name} or correct [pullers]")
-    return Fix("; ".join(parts), tuple(steps))
+    elif pull and (p.account != env.live.account_id or p.kind == "account"):
+        # Across accounts the repository side must grant the pull actions too: a creation
+        # template gives every new cache repository its repository policy.
+        repo = sorted(a for a in pull if a != "ecr:GetAuthorizationToken")
+        declared = env.config.templates if env.config is not None else {}
+        keys = sorted({pre if pre in declared else "ROOT" for pre in prefixes})
+        if repo:
+            doc = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "PullersInOtherAccounts",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": [p.arn]},
+                        "Action": repo,
+                    }
+                ],
+            }
+            parts.append(
+                f"grant {', '.join(repo)} to {p.arn} in the repository policy of template(s) "
+                f"{', '.join(keys)} (repositories created from now on get it)"
+            )
+            snippet = "\n\n".join(
+                f"[templates.{toml_key(k)}]\nrepository_policy = '{compact_json(doc)}'"
+                for k in keys
+            )
+    if v.cache or snippet:
+        steps.append(env.commands.apply())
+    return Fix("; ".join(parts) or f"grant {p.arn} the first-pull actions", tuple(steps), snippet)
 
 
 CHECKS = (first_pull,)
