@@ -70,7 +70,10 @@ def test_secret_location_other_region(doctor: Doctor) -> None:
         from ecrcache.sandbox.models import rules_of
 
         rule = rules_of(ecr_backends["123456789012"]["af-south-1"])["gitlab"]
-        rule.credential_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/gitlab-AbCdEf"
+        rule.credential_arn = (
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+            "ecr-pullthroughcache/gitlab-AbCdEf"
+        )
     r = doctor.check("secret.location")
     assert r["status"] == "fail" and "it is in eu-west-1, not af-south-1" in r["details"][0]
     (cmd,) = r["fix"]["commands"]
