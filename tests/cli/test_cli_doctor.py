@@ -207,3 +207,16 @@ def test_invalid_config_fails_config_valid_and_skips_what_needs_it(
     assert results["rule.present"]["status"] == "skip"
     assert results["creds.identity"]["status"] == "pass"  # region from the environment
     assert results["template.coverage"]["status"] == "skip"  # no rules in a config-less run
+
+
+def test_docker_login_fix_is_ecrcache_login(
+    doctor: Doctor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doctor.apply()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no docker: login writes the file
+    r = doctor.check("docker.login")
+    assert r["status"] == "warn"
+    doctor.fix(r)
+    ok = doctor.check("docker.login")
+    assert ok["status"] == "pass" and REGISTRY in ok["finding"]
+    assert (tmp_path / "docker" / "config.json").exists()
