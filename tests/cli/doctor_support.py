@@ -60,15 +60,20 @@ class Doctor:
         assert fix is not None, result
         if fix["config"]:
             merge_toml(self.config, _fill(fix["config"], fill))
-        for command in fix["commands"]:
-            argv = shlex.split(_fill(command, fill))
+        pending: list[list[str]] = []  # aws commands, run together in one sandbox session
+        for command in [*fix["commands"], None]:
+            argv = shlex.split(_fill(command, fill)) if command else []
+            if argv[:1] == ["aws"]:
+                pending.append(argv[1:])
+                continue
+            if pending:
+                assert aws_cli(*pending) == 0, pending
+                pending = []
+            if not argv:
+                continue
             if argv[0] == "ecrcache":
                 assert run(argv[1:]) == 0, command
-            elif argv[0] == "aws":
-                assert aws_cli(argv[1:]) == 0, command
-            elif argv[:2] == ["sudo", "systemctl"]:
-                continue  # restarting a daemon: nothing runs here
-            else:
+            elif argv[:2] != ["sudo", "systemctl"]:  # restarting a daemon: nothing runs here
                 raise AssertionError(f"no way to apply {command!r}")
         self.capsys.readouterr()
 
@@ -86,12 +91,18 @@ def account() -> Iterator[boto3.session.Session]:
         yield session
 
 
-def aws_cli(argv: list[str]) -> int:
-    """Run an ``aws`` command line in-process against the sandbox (awscli v1 is Python)."""
+def aws_cli(*commands: list[str]) -> int:
+    """Run ``aws`` command lines in-process against the sandbox (awscli v1 is Python); the
+    first non-zero exit code, else 0."""
     from awscli.clidriver import create_clidriver
 
     with account():
-        return int(create_clidriver().main(argv))
+        driver = create_clidriver()  # one driver: it loads the service models once
+        for argv in commands:
+            code = int(driver.main(argv))
+            if code:
+                return code
+    return 0
 
 
 def merge_toml(path: Path, snippet: str) -> None:

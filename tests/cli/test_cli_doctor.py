@@ -220,3 +220,13 @@ def test_docker_login_fix_is_ecrcache_login(
     ok = doctor.check("docker.login")
     assert ok["status"] == "pass" and REGISTRY in ok["finding"]
     assert (tmp_path / "docker" / "config.json").exists()
+
+
+def test_envelope_when_checks_fail(doctor: Doctor, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert doctor.cli("doctor", "--root", str(doctor.root), "-o", "json") == 1  # nothing applied
+    d = json.loads(capsys.readouterr().out)
+    assert set(d) == {"schema", "command", "ok", "data", "warnings", "error"}
+    # the command ran: the envelope is ok; the data says the cache is not healthy
+    assert d["command"] == "doctor" and d["ok"] is True and d["error"] is None
+    assert d["data"]["healthy"] is False and d["data"]["summary"]["fail"] > 0
