@@ -323,12 +323,40 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:ValidatePullThroughCacheRule",
             *_TEMPLATE_READ,
             "ecr:GetRegistryPolicy",
+            "ecr:DescribeRepositories",
             "secretsmanager:ListSecrets",
         ],
         "check credentials, rules, templates and the registry policy",
     ),
-    _p("doctor", Scope.CACHE_SECRETS, ["secretsmanager:DescribeSecret"], "the secrets exist"),
-    _p("doctor", Scope.CI_POLICY, ["iam:GetPolicy", "iam:GetPolicyVersion"], "the CI policy"),
+    _p(
+        "doctor",
+        Scope.ANY,
+        [
+            "iam:GetRole",
+            "iam:GetUser",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:GetRolePolicy",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:GetUserPolicy",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedGroupPolicies",
+            "iam:ListGroupPolicies",
+            "iam:GetGroupPolicy",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+        ],
+        "read the pullers' and template roles' policies (any role, user, group or managed "
+        "policy, AWS-managed ones included) to evaluate them",
+    ),
+    _p(
+        "doctor",
+        Scope.CACHE_SECRETS,
+        ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        "the secrets exist and hold the keys ECR reads (values are never shown)",
+    ),
+    _p("doctor", Scope.CACHE_REPOSITORIES, ["ecr:DescribeImages"], "tag immutability in use"),
 )
 
 

@@ -73,11 +73,15 @@ class Change:
         return f"{self.kind}.{self.key}"
 
     @property
-    def sort_key(self) -> tuple[int, int, str]:
+    def sort_key(self) -> tuple[int, int, int, str]:
         rank = KIND_ORDER[self.kind]
+        if self.action is Action.DELETE and self.kind == "rule":
+            # A rule depends on nothing another rule needs: deleting pruned rules before creating
+            # new ones lets a prune make room at ECR's 50-rule quota.
+            return (0, rank, 0, self.key)
         if self.action is Action.DELETE:
-            return (1, -rank, self.key)
-        return (0, rank, self.key)
+            return (1, -rank, 0, self.key)
+        return (0, rank, 1, self.key)
 
     def __lt__(self, other: Change) -> bool:
         return self.sort_key < other.sort_key

@@ -47,7 +47,7 @@ def render_context(ctx: dict[str, Any], out: TextIO, *, no_color: bool = False) 
     c.print("")
 
 
-def _render_result(c: Any, r: CheckResult, id_width: int) -> None:
+def _render_result(c: Any, r: CheckResult, id_width: int, *, sandbox: bool = False) -> None:
     status = r.status.value
     c.print(f"[{_STYLE[status]}]{_LABEL[status]:>5}[/]  {r.id:<{id_width}}  {escape(r.finding)}")
     pad = " " * (7 + id_width + 2)
@@ -65,14 +65,21 @@ def _render_result(c: Any, r: CheckResult, id_width: int) -> None:
             c.print(f"{pad}    {escape(line)}")
     for cmd in r.fix.commands:
         c.print(f"{pad}  $ {escape(cmd)}")
+        if sandbox and cmd.startswith("aws "):
+            # Pasted into a shell, an aws command acts on the real account, not the sandbox.
+            c.print(
+                f"{pad}    [yellow]careful:[/] this would change your real AWS account, "
+                "not the sandbox"
+            )
 
 
 def render_report(report: DoctorReport, out: TextIO, *, no_color: bool = False) -> None:
     render_context(report.context, out, no_color=no_color)
     c = console(out, no_color=no_color)
     width = max((len(r.id) for r in report.results), default=10)
+    sandbox = bool(report.context.get("sandbox"))
     for r in report.results:
-        _render_result(c, r, width)
+        _render_result(c, r, width, sandbox=sandbox)
     s = report.summary()
     parts = [f"{s[k]} {w}" for k, w in _SUMMARY if s[k]]
     verdict = "[green]healthy[/]" if report.healthy else "[bold red]problems found[/]"

@@ -248,3 +248,13 @@ def test_stdin_source_is_read_once(aws: boto3.session.Session) -> None:
     reader = SourceReader(environ={}, stdin=io.StringIO(TOKEN + "\n"))
     result = make_plan(config({"docker-hub": rule}), clients(aws), reader=reader)
     assert result.plan.count(Action.CREATE) == 2
+
+
+def test_prune_makes_room_at_the_rule_quota(aws: boto3.session.Session) -> None:
+    full = {f"q{i:02d}": {"upstream": "quay"} for i in range(50)}
+    apply(config(full), clients(aws))
+    swapped = {**{k: v for k, v in full.items() if k != "q00"}, "k8s": {"upstream": "k8s"}}
+    c = clients(aws)
+    apply(config(swapped), c, prune=True)
+    assert c.mutating_calls == ["ecr.DeletePullThroughCacheRule", "ecr.CreatePullThroughCacheRule"]
+    assert plan(config(swapped), clients(aws), prune=True).plan.empty
