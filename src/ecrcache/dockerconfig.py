@@ -10,12 +10,12 @@ import base64
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecrcache import atomicfile
 from ecrcache.errors import EcrcacheError, UsageError
 
 # Kubernetes object names (DNS-1123 subdomain) and namespaces (DNS-1123 label).
@@ -155,17 +155,7 @@ def read_config(path: Path) -> dict[str, Any]:
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` in one rename; the file never exists with looser mode."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomicfile.write_atomic(path, data, mode=mode)
 
 
 def update_docker_config(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -27,30 +26,18 @@ def import_region(opts: GlobalOptions) -> str:
 
 
 def write_new(path: Path, text: str, *, force: bool) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then a
-    link (which fails if ``path`` exists) or, with ``force``, a rename over it."""
+    """Write ``text`` to ``path`` atomically; without ``force``, never over an existing file."""
+    from ecrcache.atomicfile import write_atomic
+
     if path.exists() and not force:
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # a config, not a secret: mkstemp's 0600 would surprise
-        if force:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # another writer may have made it since the check above
+        # 0644: a config, not a secret (mkstemp's 0600 would surprise)
+        write_atomic(path, text.encode("utf-8"), mode=0o644, replace=force)
     except FileExistsError:
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it") from None
     except OSError as exc:
         raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 @app.command("import")

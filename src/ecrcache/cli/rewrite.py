@@ -96,9 +96,10 @@ def _files(
     check: bool,
     diff: bool,
 ) -> int:
+    from ecrcache.atomicfile import write_atomic
     from ecrcache.rewrite.files import discover, rewrite_file_text
     from ecrcache.rewrite.mapping import UnmappedReferenceError
-    from ecrcache.rewrite.output import atomic_write, unified_diff
+    from ecrcache.rewrite.output import unified_diff
 
     if not paths:
         raise UsageError("--file needs at least one file or directory")
@@ -125,7 +126,7 @@ def _files(
     changed = [r for r in results if r.changed]
     if in_place:
         for r in changed:
-            atomic_write(r.path, r.after.encode("utf-8"))
+            write_atomic(r.path, r.after.encode("utf-8"))
     diffs = {r.path: unified_diff(str(r.path), r.before, r.after) for r in changed} if diff else {}
     if opts.json:
         emit_json("rewrite", _json(results, diffs, written=in_place), warnings=warnings)

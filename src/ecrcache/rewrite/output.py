@@ -1,31 +1,8 @@
-"""Writing rewritten files atomically, and showing what changed as a unified diff."""
+"""Showing what a rewrite changed, as a unified diff."""
 
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
-from pathlib import Path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half.
-
-    The temporary file sits beside ``path`` (same file system, so ``os.replace`` is atomic) and
-    takes its permission bits.
-    """
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
