@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from ecrcache.rewrite.mapping import Mapping
 
 
-
 @app.command("rewrite")
 def rewrite_command(
     ctx: typer.Context,
