@@ -136,7 +136,7 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
         rules=rules,
         templates=templates,
         repositories=read_app_repositories(clients, repos, scope),
-        repository_settings=read_backfill_settings(clients, names, scope),
+        repository_settings=read_backfill_settings(clients, repos, scope),
         scanning=read_scanning(clients) if scope.scanning else None,
         registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
         iam_policies=read_iam_policies(clients, scope.iam_policies),
@@ -245,20 +245,18 @@ def _image_count(clients: Clients, name: str) -> int:
 
 
 def read_backfill_settings(
-    clients: Clients, names: tuple[str, ...], scope: LiveScope
+    clients: Clients, repos: dict[str, dict[str, Any]], scope: LiveScope
 ) -> tuple[RepositorySettings, ...]:
     """Lifecycle policy and tag mutability of the repositories a backfill template covers."""
     from ecrcache.desired import template_for
 
     out = []
-    for name in names:
+    for name, r in sorted(repos.items()):
         if name in scope.app_repositories or not scope.backfill_prefixes:
             continue
         prefix = template_for(name, scope.template_prefix_set)
         if prefix is None or prefix not in scope.backfill_prefixes:
             continue
-        with aws_errors(f"describe repository {name}"):
-            r = clients.ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
         out.append(
             RepositorySettings(
                 name=name,
