@@ -370,7 +370,8 @@ class Config(StrictModel):
             self._check_ecr_role(key, rule)
         cache = self.cache_prefixes
         for name in self.repositories:
-            under = next((p for p in cache if p == "ROOT" or name.startswith(p + "/")), None)
+            # A ROOT rule only serves names no repository holds: app repositories live beside it.
+            under = next((p for p in cache if p != "ROOT" and name.startswith(p + "/")), None)
             if under is not None:
                 raise Problem(
                     f"repository {name!r} is under the cache prefix {under!r}",

@@ -247,14 +247,9 @@ def _template(t: Template) -> dict[str, Any]:
 
 def _repositories(account: Account, d: _Doc) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # Under a ROOT rule every other repository counts as the cache's: nothing to list.
     has_root = any(r.prefix == "ROOT" for r in account.rules)
     for r in account.app_repositories:
-        if has_root:
-            d.note(
-                f"repository {r.name} (made by ecrcache) is left out: with a ROOT rule every "
-                "repository is a cache repository, so a config cannot declare it"
-            )
-            continue
         body = _settings(
             r.tag_mutability,
             r.tag_mutability_exclusions,
