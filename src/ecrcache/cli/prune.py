@@ -19,10 +19,16 @@ def prune(
         None, "--older-than", help="Not pulled for this many days (config: stale_after_days)."
     ),
     prefix: list[str] = typer.Option(
-        [], "--prefix", help="Only these cache prefixes (repeatable; default: all)."
+        [],
+        "--prefix",
+        metavar="PREFIX",
+        help="Only these cache prefixes (repeatable; default: all).",
     ),
     repository: list[str] = typer.Option(
-        [], "--repository", help="Also this repository, application ones too (repeatable)."
+        [],
+        "--repository",
+        metavar="NAME",
+        help="Also this repository, application ones too (repeatable).",
     ),
     whole_repositories: bool = typer.Option(
         False, "--whole-repositories", help="Delete a repository whose every image is stale."
