@@ -36,6 +36,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         "AWS_SESSION_TOKEN",
         "AWS_SECURITY_TOKEN",
         "AWS_REGION",
+        # config.example.toml's token sources: a developer's shell must not leak into tests
+        "DOCKERHUB_TOKEN",
+        "GHCR_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

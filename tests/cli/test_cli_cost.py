@@ -12,9 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ecrcache.cli.app import run
-
 sys.path.insert(0, str(Path(__file__).parents[1] / "aws"))
+from cli_support import cli
 from cost_seed import GIB, seed
 
 CONFIG = """
@@ -39,12 +38,6 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: boto3.session.S
     path = tmp_path / "ecrcache.toml"
     path.write_text(CONFIG)
     return path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_figures(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

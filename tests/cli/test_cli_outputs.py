@@ -7,23 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ecrcache.cli.app import run
+from cli_support import cli
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 HOST = "123456789012.dkr.ecr.af-south-1.amazonaws.com"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DOCKERHUB_TOKEN", raising=False)
-    monkeypatch.delenv("GHCR_TOKEN", raising=False)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_text_before_and_after_apply(capsys: pytest.CaptureFixture[str]) -> None:

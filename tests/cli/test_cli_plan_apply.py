@@ -7,24 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
-
-from ecrcache.cli.app import run
+from cli_support import cli
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 TOKEN = "dckr_pat_NEVER_SHOW_ME_0123456789"
-
-
-@pytest.fixture(autouse=True)
-def _sandbox_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECRCACHE_SANDBOX_STATE", str(tmp_path / "sandbox.state"))
-    monkeypatch.delenv("DOCKERHUB_TOKEN", raising=False)
-    monkeypatch.delenv("GHCR_TOKEN", raising=False)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_quick_start(capsys: pytest.CaptureFixture[str]) -> None:

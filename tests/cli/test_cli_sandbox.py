@@ -9,17 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import cli
 
-from ecrcache.cli.app import run
 from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID, open_sandbox
 
 REGION = "af-south-1"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_rule_and_secret(state: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import cli
 
-from ecrcache.cli.app import run
 from ecrcache.sandbox.runtime import open_sandbox
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
@@ -56,18 +56,6 @@ VERIFICATION_KEYS = {
     "digest_matches",
     "error",
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DOCKERHUB_TOKEN", raising=False)
-    monkeypatch.delenv("GHCR_TOKEN", raising=False)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def sandbox_ecr_call(method: str, **kwargs: Any) -> Any:

@@ -30,11 +30,6 @@ CHANGE_KEYS = {"address", "kind", "key", "action", "fields", "reason", "needs_fo
 FIELD_KEYS = {"name", "before", "after", "sensitive"}
 
 
-@pytest.fixture(autouse=True)
-def _state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECRCACHE_SANDBOX_STATE", str(tmp_path / "s.state"))
-
-
 def doc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     code = run([*args, "--output", "json"])
     return code, json.loads(capsys.readouterr().out)
