@@ -35,7 +35,6 @@ KIND_ORDER = {
     "scanning": 6,
     "registry-policy": 7,
 }
-SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
 
 
 @dataclass(frozen=True)

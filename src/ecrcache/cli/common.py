@@ -70,21 +70,18 @@ def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] 
     write_json(envelope(command, data, warnings=warnings), sys.stdout)
 
 
-def cache_mapping(opts: GlobalOptions, account_flag: str | None) -> CacheMapping:
-    """Routes from the config; registry host from account and region, STS only as a last resort."""
+def cache_mapping(
+    opts: GlobalOptions, account_flag: str | None, *, config: Config | None = None
+) -> CacheMapping:
+    """Routes from the config (``config``, or loaded now); registry host from account and
+    region, STS only as a last resort."""
     from ecrcache.errors import UsageError
     from ecrcache.rewrite.mapping import Mapping, routes_from_rules
     from ecrcache.upstreams import registry_host
 
-    config = load(opts)
-    region = (
-        opts.region
-        or config.region
-        or os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-    )
-    if not region:
-        raise UsageError("no region", hint="pass --region or set region in the config")
+    if config is None:
+        config = load(opts)
+    region = region_for(opts, config)  # the config always names one
     account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")
     if not account:
         with open_clients(opts, region) as clients:

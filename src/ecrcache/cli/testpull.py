@@ -106,7 +106,7 @@ def _through_ecr(
     config = load(opts)
     with open_clients(opts, region_for(opts, config)) as clients:
         account = config.account_id or clients.account_id
-        target, warnings = resolve(ref, cache_mapping(opts, account))
+        target, warnings = resolve(ref, cache_mapping(opts, account, config=config))
         job = _Job(ref, target, plat, warnings, docker, say)
         if opts.sandbox:
             return _simulated(job, clients)
