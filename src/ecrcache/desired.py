@@ -24,6 +24,7 @@ from ecrcache.resources import (
     Tags,
     Template,
 )
+from ecrcache.upstreams import partition
 
 
 def secret_json(username: str, token: str) -> str:
@@ -188,14 +189,6 @@ def _ci_policy(config: Config, account_id: str, region: str) -> tuple[IamPolicy,
         policy_name=config.ci_policy.name,
     )
     return (IamPolicy(name=config.ci_policy.name, document=normalise_json(doc)),)
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def normalise_json(doc: str | Mapping[str, Any]) -> str:

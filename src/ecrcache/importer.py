@@ -17,7 +17,7 @@ from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.config import CONFIG_VERSION, parse_config
-from ecrcache.desired import normalise_json, partition
+from ecrcache.desired import normalise_json
 from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.lifecycle import compile_rules, normalise
 from ecrcache.permissions import PULLER_SID, ci_policy, operations, puller_statements
@@ -43,7 +43,7 @@ from ecrcache.state import (
     read_secrets,
     read_templates,
 )
-from ecrcache.upstreams import upstream
+from ecrcache.upstreams import partition, upstream
 
 DEFAULT_CI_POLICY = "ecrcache-ci"
 Path = tuple[str, ...]  # a table's key path in the document, for comments

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from ecrcache.aws import Clients, aws_errors, error_code
 from ecrcache.config import SECRET_PREFIX
-from ecrcache.desired import normalise_json, partition
+from ecrcache.desired import normalise_json
 from ecrcache.lifecycle import normalise as normalise_lifecycle
 from ecrcache.resources import (
     IamPolicy,
@@ -26,6 +26,7 @@ from ecrcache.resources import (
     Template,
     secret_name_from_arn,
 )
+from ecrcache.upstreams import partition
 
 OUR_SID_PREFIX = "ecrcache-"
 

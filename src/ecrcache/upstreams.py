@@ -155,6 +155,15 @@ def dns_suffix(region: str) -> str:
     return "amazonaws.com"
 
 
+def partition(region: str) -> str:
+    """The partition a region belongs to, as ARNs spell it."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def registry_host(account_id: str, region: str) -> str:
     """The private registry host: ``<account>.dkr.ecr.<region>.amazonaws.com`` (or .com.cn)."""
     return f"{account_id}.dkr.ecr.{region}.{dns_suffix(region)}"

@@ -61,7 +61,7 @@ class _Verdict:
 
 def _resource_policy(env: Env, prefix: str) -> dict[str, Any] | None:
     """The registry policy and the covering template's repository policy, as one document."""
-    from ecrcache.desired import partition
+    from ecrcache.upstreams import partition
 
     statements: list[Any] = []
     for doc, repository in (
@@ -92,7 +92,7 @@ def _template_policy(env: Env, prefix: str) -> dict[str, Any] | None:
 
 
 def _judge(env: Env, text: str, prefixes: list[str]) -> _Verdict:
-    from ecrcache.desired import partition
+    from ecrcache.upstreams import partition
 
     part, account, region = partition(env.region), env.live.account_id, env.region
     p = Principal.parse(text, partition=part)
@@ -225,7 +225,7 @@ def first_pull(env: Env) -> Finding:
 
 
 def _pull_statement(env: Env, actions: set[str], prefixes: list[str]) -> dict[str, Any]:
-    from ecrcache.desired import partition
+    from ecrcache.upstreams import partition
 
     repo_actions = sorted(a for a in actions if a != "ecr:GetAuthorizationToken")
     arns = sorted(
