@@ -97,7 +97,9 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
     return LiveScope(
         digest_secrets=frozenset(n for n, v in values.values.items() if v is not None),
         app_repositories=frozenset(config.repositories),
-        cache_prefixes=config.cache_prefixes,
+        # Without ROOT: under a ROOT rule any name may be a cache name, and ecrcache's own
+        # repositories (found by their tag) must still be found, as import finds them.
+        cache_prefixes=config.cache_prefixes - {"ROOT"},
         backfill=BackfillScope.of(config),
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,

@@ -250,6 +250,7 @@ def test_root_rule_pattern_never_reaches_an_ecrcache_repository(
     )
     result = plan(c, clients(aws))
     assert settings_changed(result) == {"library/nginx"}
+    assert [u.address for u in result.plan.unmanaged] == ["repository.library/tool"]
     assert not [n for n in result.notes if n.startswith("backfill left")]
     apply(c, clients(aws))
     assert repository_view(aws, "library/tool") == seen
