@@ -31,6 +31,7 @@ from ecrcache.config_registry import (
     RepositoryConfig,
     ScanningConfig,
     TemplateConfig,
+    pattern_regex,
 )
 from ecrcache.cost_config import CostConfig
 from ecrcache.errors import ConfigError
@@ -379,7 +380,43 @@ class Config(StrictModel):
                     "a name outside every rule's prefix",
                     subpath=f"repositories.{name}",
                 )
+        self._check_backfill_repositories()
         return self
+
+    def _check_backfill_repositories(self) -> None:
+        """Names backfill may reach outside the rule prefixes exist only with a ROOT rule, and
+        each belongs on the template ECR applies to it (see backfill.py)."""
+        for key, t in self.templates.items():
+            if not t.backfill_repositories:
+                continue
+            where = f"templates.{key}.backfill_repositories"
+            if "ROOT" not in self.rules:
+                raise Problem(
+                    "backfill_repositories names repositories only a ROOT rule creates, and "
+                    "the config has no ROOT rule",
+                    "remove it: backfill = true already reaches every repository under the "
+                    "rule prefixes",
+                    subpath=where,
+                )
+            if t.prefix != "ROOT":
+                continue
+            for p in t.backfill_repositories:
+                other = next(
+                    (
+                        o
+                        for o, ot in self.templates.items()
+                        if o != "ROOT"
+                        and "PULL_THROUGH_CACHE" in ot.applied_for
+                        and p.startswith(o + "/")
+                    ),
+                    None,
+                )
+                if other is not None:
+                    raise Problem(
+                        f"{p!r} is under templates.{_key(other)}, which ECR applies to those names",
+                        f"list it in templates.{_key(other)}.backfill_repositories",
+                        subpath=where,
+                    )
 
     @property
     def cache_prefixes(self) -> frozenset[str]:
@@ -400,6 +437,14 @@ class Config(StrictModel):
                     f"templates.{t.prefix}: no rule has this prefix, so no pull-through cache "
                     "repository will use it"
                 )
+        for t in self.templates.values():
+            for p in t.backfill_repositories:
+                hit = next((n for n in self.repositories if pattern_regex(p).fullmatch(n)), None)
+                if hit is not None:
+                    out.append(
+                        f"templates.{t.prefix}.backfill_repositories: {p!r} matches the "
+                        f"application repository {hit!r}, which backfill leaves alone"
+                    )
         if cache and not self.templates:
             out.append(
                 "no repository creation templates: repositories the cache creates get no "

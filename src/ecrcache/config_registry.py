@@ -26,7 +26,14 @@ PRINCIPAL_RE = re.compile(
 )
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+BACKFILL_PATTERN_RE = re.compile(r"^[a-z0-9._/*-]{1,256}$")
 MAX_TAGS = 50
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A ``backfill_repositories`` pattern as a regex: ``*`` is any run of characters (``/``
+    included); everything else is literal."""
+    return re.compile("".join(".*" if ch == "*" else re.escape(ch) for ch in pattern))
 
 
 class LifecycleConfig(StrictModel):
@@ -149,6 +156,9 @@ class TemplateConfig(_RepoSettings):
     repository_policy: str | None = None
     role_arn: str | None = None
     backfill: bool = False
+    # Names (``*`` wildcards) that only a ROOT rule could have created: backfill reaches them
+    # only when named here (people push to such names too). See backfill.py.
+    backfill_repositories: tuple[str, ...] = ()
 
     @field_validator("prefix")
     @classmethod
@@ -175,6 +185,7 @@ class TemplateConfig(_RepoSettings):
             )
         if self.encryption != "AES256" and self.kms_key is None:
             raise Problem(f'encryption = "{self.encryption}" needs kms_key', subpath="kms_key")
+        self._check_backfill()
         if self.role_arn is not None and not ROLE_ARN_RE.match(self.role_arn):
             raise Problem(f"{self.role_arn!r} is not an IAM role ARN", subpath="role_arn")
         if self.repository_policy is not None:
@@ -190,6 +201,36 @@ class TemplateConfig(_RepoSettings):
                     subpath="repository_policy",
                 )
         return self
+
+    def _check_backfill(self) -> None:
+        if self.backfill and "PULL_THROUGH_CACHE" not in self.applied_for:
+            raise Problem(
+                "backfill needs applied_for to include PULL_THROUGH_CACHE",
+                "backfill only sets a template's settings on repositories the cache created",
+                subpath="backfill",
+            )
+        if self.backfill_repositories and not self.backfill:
+            raise Problem(
+                "backfill_repositories needs backfill = true",
+                "add backfill = true, or remove backfill_repositories",
+                subpath="backfill_repositories",
+            )
+        for p in self.backfill_repositories:
+            if not BACKFILL_PATTERN_RE.match(p) or not p.strip("*/"):
+                raise Problem(
+                    f"backfill_repositories: {p!r} is not a repository name pattern",
+                    "repository names with * wildcards that name a namespace, "
+                    'e.g. "library/*" ("*" alone would reach repositories people push to)',
+                    subpath="backfill_repositories",
+                )
+            if self.prefix != "ROOT" and not p.startswith(self.prefix + "/"):
+                raise Problem(
+                    f"backfill_repositories: {p!r} is outside this template's prefix "
+                    f"{self.prefix!r}",
+                    f'start it with "{self.prefix}/", or list it on the template that applies '
+                    "to those names",
+                    subpath="backfill_repositories",
+                )
 
     def warnings(self, *, cache_prefixes: frozenset[str]) -> tuple[str, ...]:
         """What ECR accepts but fails on later (ECR-FACTS §3, §8 items 7 and 8)."""

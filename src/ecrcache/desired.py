@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ecrcache.backfill import BackfillScope
 from ecrcache.config import Config
 from ecrcache.config_registry import RepositoryConfig, ScanningConfig, TemplateConfig
 from ecrcache.permissions import ci_policy, operations, puller_statements
@@ -38,14 +39,20 @@ def desired_state(
     *,
     account_id: str,
     region: str,
-    live_repositories: tuple[str, ...] = (),
+    backfill_repositories: Iterable[str] = (),
+    kept_rules: Iterable[str] = (),
 ) -> State:
     """The state the config asks for.
 
     ``values`` maps each managed secret's name to its value (None: not available now, so the
     value is left alone). Secrets the config only references carry no tags and no value.
-    ``live_repositories`` (every repository in the registry) decides what backfill touches.
+    ``backfill_repositories``: the live repositories read_live found backfill may reach (its
+    ``repository_settings``); each gets its template's settings (see backfill.py).
+    ``kept_rules``: prefixes of live rules the config no longer declares that the apply leaves
+    in place (no --prune); the registry and CI policies keep covering them, so pulls through a
+    rule that still exists keep working.
     """
+    policy_prefixes = sorted(config.cache_prefixes | frozenset(kept_rules))
     secrets: dict[str, Secret] = {}
     rules: list[Rule] = []
     for rule in config.rule_list:
@@ -73,10 +80,10 @@ def desired_state(
         rules=tuple(rules),
         templates=templates,
         repositories=tuple(_repository(r) for r in config.repositories.values()),
-        repository_settings=_backfill(config, templates, live_repositories),
+        repository_settings=_backfill(config, templates, backfill_repositories),
         scanning=_scanning(config.scanning) if config.scanning is not None else None,
-        registry_policy=_registry_policy(config, account_id, region),
-        iam_policies=_ci_policy(config, account_id, region),
+        registry_policy=_registry_policy(config, account_id, region, policy_prefixes),
+        iam_policies=_ci_policy(config, account_id, region, policy_prefixes),
     )
 
 
@@ -113,30 +120,18 @@ def _repository(r: RepositoryConfig) -> Repository:
     )
 
 
-def template_for(name: str, prefixes: Iterable[str]) -> str | None:
-    """The template prefix ECR applies to repository ``name``: the longest matching prefix,
-    else ROOT (when there is one)."""
-    best = max(
-        (p for p in prefixes if p != "ROOT" and name.startswith(p + "/")), key=len, default=None
-    )
-    if best is None and "ROOT" in prefixes:
-        return "ROOT"
-    return best
-
-
 def _backfill(
-    config: Config, templates: tuple[Template, ...], live_repositories: tuple[str, ...]
+    config: Config, templates: tuple[Template, ...], names: Iterable[str]
 ) -> tuple[RepositorySettings, ...]:
-    """Settings for repositories created before their template: only under a template with
-    ``backfill = true``, and never for the application repositories the config declares."""
+    """Each reached repository's template settings. The reach is decided once, by BackfillScope
+    (never a declared application repository, only names a rule of this config could have
+    created); it is checked again here so that no other name can get settings."""
+    scope = BackfillScope.of(config)
     by_prefix = {t.prefix: t for t in templates}
-    wanted = {p for p, t in config.templates.items() if t.backfill}
     out = []
-    for name in live_repositories:
-        if name in config.repositories:
-            continue
-        prefix = template_for(name, by_prefix)
-        if prefix is None or prefix not in wanted:
+    for name in sorted(names):
+        prefix = scope.reach(name)
+        if prefix is None:
             continue
         t = by_prefix[prefix]
         out.append(
@@ -163,7 +158,9 @@ def _scanning(s: ScanningConfig) -> Scanning:
     )
 
 
-def _registry_policy(config: Config, account_id: str, region: str) -> RegistryPolicy | None:
+def _registry_policy(
+    config: Config, account_id: str, region: str, prefixes: list[str]
+) -> RegistryPolicy | None:
     if config.pullers is None:
         return None
     statements = puller_statements(
@@ -171,19 +168,21 @@ def _registry_policy(config: Config, account_id: str, region: str) -> RegistryPo
         account_id=account_id,
         region=region,
         principals=config.pullers.principals,
-        cache_prefixes=sorted(config.cache_prefixes),
+        cache_prefixes=prefixes,
     )
     return RegistryPolicy(statements=tuple(sorted(normalise_json(st) for st in statements)))
 
 
-def _ci_policy(config: Config, account_id: str, region: str) -> tuple[IamPolicy, ...]:
+def _ci_policy(
+    config: Config, account_id: str, region: str, prefixes: list[str]
+) -> tuple[IamPolicy, ...]:
     if config.ci_policy is None:
         return ()
     doc = ci_policy(
         partition=partition(region),
         account_id=account_id,
         region=region,
-        cache_prefixes=sorted(config.cache_prefixes),
+        cache_prefixes=prefixes,
         app_repositories=sorted(config.repositories),
         operations=config.ci_policy.operations or operations(),
         policy_name=config.ci_policy.name,

@@ -244,11 +244,16 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
         else:
             unmanaged.append(Unmanaged("rule", prefix))
 
+    # Application repositories, declared or ecrcache's own left alone: backfill never reaches
+    # them, so no repository is both "left alone" and changed in one plan.
+    applications = frozenset(desired.repositories) | frozenset(live.repositories)
     for spec in KIND_SPECS:
         want_map = getattr(desired, spec.attr)
         have_map = getattr(live, spec.attr)
         existing += len(have_map) if spec.counts_existing else 0
         for key, want_obj in want_map.items():
+            if spec.attr == "repository_settings" and key in applications:
+                continue
             changes.extend(_diff_generic(spec, want_obj, have_map.get(key), problems))
         for key, have_obj in have_map.items():
             if key in want_map or not spec.owned(have_obj):

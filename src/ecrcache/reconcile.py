@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecrcache.aws import Clients
+from ecrcache.backfill import BackfillScope, left_alone_notes
 from ecrcache.config import Config
 from ecrcache.config_registry import CiPolicyConfig
 from ecrcache.credentials import SecretValues, SourceReader, read_secret_values
@@ -31,6 +32,7 @@ class PlanResult:
     plan: Plan
     safety: Safety
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the plan leaves alone on purpose, and why
 
 
 def check_account(config: Config, account_id: str) -> None:
@@ -56,12 +58,16 @@ def make_plan(
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune))
+    # A rule the config no longer declares stays in place without --prune: it still serves
+    # pulls, so the policies keep granting on its prefix.
+    kept = frozenset() if prune else frozenset(live.rules) - config.cache_prefixes
     desired = desired_state(
         config,
         values.values,
         account_id=account_id,
         region=clients.region,
-        live_repositories=live.all_repositories,
+        backfill_repositories=tuple(live.repository_settings),
+        kept_rules=kept,
     )
     _require_creatable(desired, live, values)
     plan = diff(desired, live, prune=prune, delete_images=delete_images)
@@ -74,6 +80,7 @@ def make_plan(
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values),
+        notes=_kept_rule_notes(config, kept) + _backfill_notes(config, live),
     )
 
 
@@ -90,12 +97,41 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
     return LiveScope(
         digest_secrets=frozenset(n for n, v in values.values.items() if v is not None),
         app_repositories=frozenset(config.repositories),
-        cache_prefixes=config.cache_prefixes,
-        backfill_prefixes=frozenset(p for p, t in config.templates.items() if t.backfill),
-        template_prefix_set=frozenset(config.templates),
+        # Without ROOT: under a ROOT rule any name may be a cache name, and ecrcache's own
+        # repositories (found by their tag) must still be found, as import finds them.
+        cache_prefixes=config.cache_prefixes - {"ROOT"},
+        backfill=BackfillScope.of(config),
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,
         iam_policies=iam_names,
+    )
+
+
+def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
+    policies = [
+        name
+        for name, present in (
+            ("registry policy", config.pullers is not None),
+            ("CI policy", config.ci_policy is not None),
+        )
+        if present
+    ]
+    if not kept or not policies:
+        return ()
+    rules = ", ".join(f"rule.{p}" for p in sorted(kept))
+    its = "its prefix" if len(kept) == 1 else "their prefixes"
+    return (
+        f"{rules}: not in the configuration but left in place (no --prune), so the "
+        f"{' and the '.join(policies)} keep granting on {its}",
+    )
+
+
+def _backfill_notes(config: Config, live: State) -> tuple[str, ...]:
+    scope = BackfillScope.of(config)
+    if not scope.active:
+        return ()
+    return left_alone_notes(
+        scope.left_alone(live.all_repositories, managed=frozenset(live.repositories))
     )
 
 

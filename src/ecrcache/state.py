@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
 from ecrcache.aws import Clients, aws_errors, error_code
+from ecrcache.backfill import BackfillScope
 from ecrcache.config import SECRET_PREFIX
 from ecrcache.desired import normalise_json
 from ecrcache.lifecycle import normalise as normalise_lifecycle
@@ -105,8 +106,7 @@ class LiveScope:
     template_prefixes: bool = True
     app_repositories: frozenset[str] = frozenset()
     cache_prefixes: frozenset[str] = frozenset()
-    backfill_prefixes: frozenset[str] = frozenset()
-    template_prefix_set: frozenset[str] = frozenset()
+    backfill: BackfillScope = field(default_factory=BackfillScope)
     scanning: bool = False
     registry_policy: bool = False
     iam_policies: frozenset[str] = frozenset()
@@ -132,12 +132,19 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
     templates = read_templates(clients) if scope.template_prefixes else ()
     repos = read_repositories(clients)
     names = tuple(sorted(repos))
+    # Backfill's candidates have their tags read too: one ecrcache tagged as its own (an
+    # application repository since removed from the config) is left alone, never backfilled.
+    candidates = scope.backfill.reached(names)
+    app = read_app_repositories(clients, repos, scope, also=frozenset(candidates))
+    theirs = {r.name for r in app}
     return State.of(
         secrets=with_values,
         rules=rules,
         templates=templates,
-        repositories=read_app_repositories(clients, repos, scope),
-        repository_settings=read_backfill_settings(clients, repos, scope),
+        repositories=app,
+        repository_settings=read_backfill_settings(
+            clients, repos, {n: t for n, t in candidates.items() if n not in theirs}
+        ),
         scanning=read_scanning(clients) if scope.scanning else None,
         registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
         iam_policies=read_iam_policies(clients, scope.iam_policies),
@@ -204,13 +211,22 @@ def read_lifecycle(clients: Clients, name: str) -> str | None:
 
 
 def read_app_repositories(
-    clients: Clients, repos: dict[str, dict[str, Any]], scope: LiveScope
+    clients: Clients,
+    repos: dict[str, dict[str, Any]],
+    scope: LiveScope,
+    *,
+    also: frozenset[str] = frozenset(),
 ) -> tuple[Repository, ...]:
     """The config's application repositories, and any other repository ecrcache tagged as its
-    own (so prune can find them). Cache repositories are skipped: they are never app repos."""
+    own (so prune can find them). Cache repositories are skipped (they are never app repos),
+    except those in ``also``, whose tags are read all the same."""
     out = []
     for name, r in sorted(repos.items()):
-        if name not in scope.app_repositories and _under(name, scope.cache_prefixes):
+        if (
+            name not in scope.app_repositories
+            and name not in also
+            and _under(name, scope.cache_prefixes)
+        ):
             continue
         with aws_errors(f"read the tags of {name}"):
             tags = tuple(
@@ -246,25 +262,20 @@ def _image_count(clients: Clients, name: str) -> int:
 
 
 def read_backfill_settings(
-    clients: Clients, repos: dict[str, dict[str, Any]], scope: LiveScope
+    clients: Clients, repos: dict[str, dict[str, Any]], reached: dict[str, str]
 ) -> tuple[RepositorySettings, ...]:
-    """Lifecycle policy and tag mutability of the repositories a backfill template covers."""
-    from ecrcache.desired import template_for
-
+    """Lifecycle policy and tag mutability of the repositories backfill reaches (name ->
+    template; see backfill.py), and of no other."""
     out = []
-    for name, r in sorted(repos.items()):
-        if name in scope.app_repositories or not scope.backfill_prefixes:
-            continue
-        prefix = template_for(name, scope.template_prefix_set)
-        if prefix is None or prefix not in scope.backfill_prefixes:
-            continue
+    for name, template in sorted(reached.items()):
+        r = repos[name]
         out.append(
             RepositorySettings(
                 name=name,
                 lifecycle_policy=read_lifecycle(clients, name),
                 tag_mutability=r.get("imageTagMutability", "MUTABLE"),
                 tag_mutability_exclusions=_exclusions(r),
-                template=prefix,
+                template=template,
             )
         )
     return tuple(out)

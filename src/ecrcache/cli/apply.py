@@ -34,7 +34,7 @@ def apply(
     from ecrcache.apply import ApplyContext, run
     from ecrcache.credentials import SourceReader
     from ecrcache.reconcile import make_plan
-    from ecrcache.render import apply_progress, render_plan, warn
+    from ecrcache.render import apply_progress, note, render_plan, warn
 
     opts = options(ctx)
     config = load(opts)
@@ -54,6 +54,8 @@ def apply(
                 region=result.region,
                 no_color=opts.no_color,
             )
+            for n in result.notes:
+                note(n)
         if checksum is not None and checksum != plan.checksum():
             raise UnsafePlanError(
                 "the plan changed since it was reviewed (checksum differs)",
@@ -68,7 +70,7 @@ def apply(
             )
         if plan.empty:
             if opts.json:
-                emit_json("apply", {**doc, "applied": []}, warnings=result.warnings)
+                emit_json("apply", {**doc, "applied": []}, warnings=result.warnings + result.notes)
             return
         if not yes:
             _confirm()
@@ -84,7 +86,7 @@ def apply(
                 ),
             )
     if opts.json:
-        emit_json("apply", {**doc, **report.to_dict()}, warnings=result.warnings)
+        emit_json("apply", {**doc, **report.to_dict()}, warnings=result.warnings + result.notes)
         return
     s = plan.summary()
     sys.stdout.write(

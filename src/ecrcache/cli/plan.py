@@ -26,7 +26,7 @@ def plan(
     """Show what apply would change in the account (reads only)."""
     from ecrcache.credentials import SourceReader
     from ecrcache.reconcile import make_plan
-    from ecrcache.render import render_plan, warn
+    from ecrcache.render import note, render_plan, warn
 
     opts = options(ctx)
     try:
@@ -50,7 +50,7 @@ def plan(
                 **doc,
                 "needs_force": list(unsafe),
             },
-            warnings=result.warnings,
+            warnings=result.warnings + result.notes,
         )
     else:
         render_plan(
@@ -60,6 +60,8 @@ def plan(
             region=result.region,
             no_color=opts.no_color,
         )
+        for n in result.notes:
+            note(n)
         if unsafe:
             warn(f"apply will need --force: {'; '.join(unsafe)}")
     if detailed_exitcode and not result.plan.empty:

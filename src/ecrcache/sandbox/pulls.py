@@ -21,6 +21,7 @@ from moto.ecr.models import ECRBackend, Image, Repository, ecr_backends
 from ecrcache.errors import SandboxError
 from ecrcache.sandbox import constraints as c
 from ecrcache.sandbox.models import PullThroughCacheRule, _secret_failure, rules_of
+from ecrcache.sandbox.template_match import template_for_repository
 from ecrcache.sandbox.templates import RepositoryCreationTemplate, templates_of
 
 # A realistic small image (nginx:1.27 on amd64, compressed layer sizes in bytes).
@@ -90,17 +91,6 @@ def match_rule(
     if not matching:
         return root
     return max(matching, key=lambda r: len(r.ecr_repository_prefix.rstrip("/")))
-
-
-def match_template(
-    templates: dict[str, RepositoryCreationTemplate], rule_prefix: str
-) -> RepositoryCreationTemplate | None:
-    """The PULL_THROUGH_CACHE template with the rule's prefix, else the ROOT one, else None."""
-    for key in (rule_prefix.rstrip("/"), c.ROOT):
-        template = templates.get(key)
-        if template is not None and "PULL_THROUGH_CACHE" in template.applied_for:
-            return template
-    return None
 
 
 def _digest(data: bytes) -> str:
@@ -233,9 +223,7 @@ def simulate_pull(
     when = pulled_at or datetime.now(UTC)
     repo = backend.repositories.get(repository)
     created = repo is None
-    template = (
-        match_template(templates_of(backend), rule.ecr_repository_prefix) if created else None
-    )
+    template = template_for_repository(templates_of(backend), repository) if created else None
     if repo is None:
         repo = _create_repository(backend, repository, template)
     seed = f"{repository}:{tag}"
