@@ -221,13 +221,17 @@ def read_app_repositories(
                     )
                 )
             )
+        encryption = r.get("encryptionConfiguration") or {}
+        kms_key = encryption.get("kmsKey") or None
+        if kms_key and name in scope.app_repositories and _aws_managed_key(clients, kms_key):
+            kms_key = None  # "KMS, no key named": ECR chose the AWS-managed key
         repo = Repository(
             name=name,
             tag_mutability=r.get("imageTagMutability", "MUTABLE"),
             tag_mutability_exclusions=_exclusions(r),
             scan_on_push=bool(r.get("imageScanningConfiguration", {}).get("scanOnPush")),
-            encryption=(r.get("encryptionConfiguration") or {}).get("encryptionType", "AES256"),
-            kms_key=(r.get("encryptionConfiguration") or {}).get("kmsKey") or None,
+            encryption=encryption.get("encryptionType", "AES256"),
+            kms_key=kms_key,
             tags=tags,
         )
         if name not in scope.app_repositories and not repo.managed:
@@ -237,12 +241,35 @@ def read_app_repositories(
     return tuple(out)
 
 
+# ListImages returns only ACTIVE images unless the filter asks (botocore ECR model,
+# ListImagesFilter.imageStatus): archived and restoring images are in the repository too, and
+# DeleteRepository without force refuses them.
+EVERY_IMAGE = {"tagStatus": "ANY", "imageStatus": "ANY"}
+
+
+def _aws_managed_key(clients: Clients, key_arn: str) -> bool:
+    """Is ``key_arn`` an AWS-managed KMS key? A repository created with KMS and no key reads back
+    with the ARN of the AWS-managed key for ECR (aws/ecr), not with no key (botocore ECR model,
+    EncryptionConfiguration; the Terraform AWS provider's TestAccECRRepository_Encryption_kms).
+    KMS DescribeKey tells: ``KeyMetadata.KeyManager`` is ``AWS`` for an AWS-managed key. Without
+    the permission (or the key) the ARN stays, and the plan shows the difference as not planned."""
+    try:
+        meta = clients.kms.describe_key(KeyId=key_arn)["KeyMetadata"]
+    except Exception as exc:
+        code = error_code(exc)
+        if code is None:
+            raise
+        log.debug("kms:DescribeKey %s: %s (kept as a customer key)", key_arn, code)
+        return False
+    return meta.get("KeyManager") == "AWS"
+
+
 def _image_count(clients: Clients, name: str) -> int:
     with aws_errors(f"list the images of {name}"):
-        return sum(
-            len(page.get("imageIds", []))
-            for page in clients.ecr.get_paginator("list_images").paginate(repositoryName=name)
+        pages = clients.ecr.get_paginator("list_images").paginate(
+            repositoryName=name, filter=EVERY_IMAGE
         )
+        return sum(len(page.get("imageIds", [])) for page in pages)
 
 
 def read_backfill_settings(
