@@ -221,21 +221,20 @@ def read_app_repositories(
                     )
                 )
             )
-        encryption = r.get("encryptionConfiguration") or {}
-        kms_key = encryption.get("kmsKey") or None
-        if kms_key and name in scope.app_repositories and _aws_managed_key(clients, kms_key):
-            kms_key = None  # "KMS, no key named": ECR chose the AWS-managed key
         repo = Repository(
             name=name,
             tag_mutability=r.get("imageTagMutability", "MUTABLE"),
             tag_mutability_exclusions=_exclusions(r),
             scan_on_push=bool(r.get("imageScanningConfiguration", {}).get("scanOnPush")),
-            encryption=encryption.get("encryptionType", "AES256"),
-            kms_key=kms_key,
+            encryption=(r.get("encryptionConfiguration") or {}).get("encryptionType", "AES256"),
+            kms_key=(r.get("encryptionConfiguration") or {}).get("kmsKey") or None,
             tags=tags,
         )
         if name not in scope.app_repositories and not repo.managed:
             continue
+        if repo.kms_key and _aws_managed_key(clients, repo.kms_key):
+            # "KMS, no key named": ECR chose the AWS-managed key (and import writes no key)
+            repo = replace(repo, kms_key=None)
         count = 0 if name in scope.app_repositories else _image_count(clients, name)
         out.append(replace(repo, lifecycle_policy=read_lifecycle(clients, name), image_count=count))
     return tuple(out)

@@ -173,6 +173,21 @@ def test_kms_repository_without_a_key_reads_back_with_the_aws_managed_key(
     assert again.plan.empty and again.plan.problems == ()  # no perpetual "not planned" line
 
 
+def test_import_writes_no_key_for_the_aws_managed_one(aws: boto3.session.Session) -> None:
+    # Same source: import reads the AWS-managed key as "no key named", so the config it writes
+    # plans empty instead of pinning the key's ARN.
+    import tomllib
+
+    from ecrcache.config import parse_config
+    from ecrcache.importer import import_config, to_toml
+
+    apply(cfg(repositories={"acme/secure": {"encryption": "KMS"}}), clients(aws))
+    doc = tomllib.loads(to_toml(import_config(clients(aws), region=REGION)))
+    assert doc["repositories"]["acme/secure"] == {"encryption": "KMS"}
+    after = plan(parse_config(doc), clients(aws))
+    assert after.plan.empty and after.plan.problems == ()
+
+
 def test_kms_repository_with_a_customer_key_still_reports_the_difference(
     aws: boto3.session.Session,
 ) -> None:
@@ -470,3 +485,57 @@ def test_known_regions_by_hand(region: str, pid: str, host: str) -> None:
     # botocore/data/partitions.json (regionRegex, dnsSuffix).
     assert partition(region) == pid
     assert registry_host(ACCOUNT, region) == host
+
+
+# --- the sandbox's new state survives its state file and crosses HTTP -------------------------
+
+
+def test_archived_images_and_the_managed_key_survive_the_state_file(aws_env: Path) -> None:
+    # The sandbox keeps state between invocations (sandbox/statefile.py pickles moto's backends).
+    from ecrcache.sandbox.runtime import open_sandbox
+
+    with open_sandbox(region=REGION, state_path=aws_env) as session:
+        ecr = session.client("ecr")
+        ecr.create_repository(
+            repositoryName="acme/old", encryptionConfiguration={"encryptionType": "KMS"}
+        )
+        ecr.put_image(repositoryName="acme/old", imageManifest=MANIFEST, imageTag="v1")
+        ecr.update_image_storage_class(
+            repositoryName="acme/old", imageId={"imageTag": "v1"}, targetStorageClass="ARCHIVE"
+        )
+    with open_sandbox(region=REGION, state_path=aws_env) as session:
+        ecr = session.client("ecr")
+        assert ecr.list_images(repositoryName="acme/old")["imageIds"] == []
+        (detail,) = ecr.describe_images(repositoryName="acme/old", filter={"imageStatus": "ANY"})[
+            "imageDetails"
+        ]
+        assert detail["imageStatus"] == "ARCHIVED"
+        (repo,) = ecr.describe_repositories()["repositories"]
+        key = repo["encryptionConfiguration"]["kmsKey"]
+        meta = session.client("kms").describe_key(KeyId=key)["KeyMetadata"]
+        assert meta["KeyManager"] == "AWS"
+
+
+def test_server_mode_serves_storage_classes_and_lifecycle_form(aws: boto3.session.Session) -> None:
+    # moto's ThreadedMotoServer (same process): the patches are class-level, so HTTP sees them.
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        ecr = boto3.client("ecr", region_name=REGION, endpoint_url=f"http://{host}:{port}")
+        ecr.create_repository(repositoryName="acme/old")
+        ecr.put_image(repositoryName="acme/old", imageManifest=MANIFEST, imageTag="v1")
+        out = ecr.update_image_storage_class(
+            repositoryName="acme/old", imageId={"imageTag": "v1"}, targetStorageClass="ARCHIVE"
+        )
+        assert out["imageStatus"] == "ARCHIVED"
+        assert ecr.list_images(repositoryName="acme/old")["imageIds"] == []
+        ecr.put_lifecycle_policy(
+            repositoryName="acme/old", lifecyclePolicyText=json.dumps(TAGGED_POLICY, indent=2)
+        )
+        text = ecr.get_lifecycle_policy(repositoryName="acme/old")["lifecyclePolicyText"]
+        assert [r["rulePriority"] for r in json.loads(text)["rules"]] == [1, 2]
+    finally:
+        server.stop()

@@ -57,6 +57,10 @@ def install() -> None:
     """Wrap moto's ``ECRBackend.create_repository``. Idempotent."""
     from moto.ecr.models import ECRBackend
 
+    from ecrcache.sandbox import kms_pickling
+
+    kms_pickling.install()  # the key it creates must survive the state file
+
     with _lock:
         if not hasattr(ECRBackend, _ORIGINAL_ATTR):
             setattr(ECRBackend, _ORIGINAL_ATTR, ECRBackend.create_repository)
