@@ -34,7 +34,7 @@ class DoctorClients(Clients):
         kwargs: dict[str, Any] = {"region_name": self.region, "config": DOCTOR_BOTO_CONFIG}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
-        client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+        client = self.session.client(service, **kwargs)  # type: ignore[call-overload,unused-ignore]
         client.meta.events.register("before-call.*.*", self._record)
         return client
 

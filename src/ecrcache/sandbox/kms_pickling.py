@@ -39,5 +39,5 @@ def install() -> None:
     from moto.kms.utils import ECDSAPrivateKey, RSAPrivateKey
 
     for cls in (RSAPrivateKey, ECDSAPrivateKey):
-        cls.__getstate__ = _getstate  # type: ignore[attr-defined]
-        cls.__setstate__ = _setstate  # type: ignore[attr-defined]
+        setattr(cls, "__getstate__", _getstate)  # noqa: B010
+        setattr(cls, "__setstate__", _setstate)  # noqa: B010
