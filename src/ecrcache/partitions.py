@@ -61,3 +61,9 @@ def partition_for(region: str) -> Partition:
         if region in p.regions or re.match(p.region_regex, region):
             return p
     return table[0]
+
+
+def dns_suffix_pattern() -> str:
+    """A regular expression (a group) matching any partition's DNS suffix, for host names."""
+    suffixes = sorted({p.dns_suffix for p in partitions()}, key=lambda s: (-len(s), s))
+    return "(" + "|".join(re.escape(s) for s in suffixes) + ")"

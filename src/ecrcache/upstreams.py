@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ecrcache.partitions import partition_for
+from ecrcache.partitions import dns_suffix_pattern, partition_for
 
 
 class Credentials(StrEnum):
@@ -40,7 +40,8 @@ class Upstream:
     official_namespace: str | None = None
 
 
-_ECR_URL = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# Every partition's DNS suffix (amazonaws.com, .com.cn, .eu, the ISO ones): botocore's data.
+_ECR_URL = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\." + dns_suffix_pattern() + "$")
 _ACR_URL = re.compile(r"^[a-z0-9]{5,50}\.azurecr\.io$")
 
 UPSTREAMS: dict[str, Upstream] = {

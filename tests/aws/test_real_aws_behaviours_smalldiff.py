@@ -539,3 +539,24 @@ def test_server_mode_serves_storage_classes_and_lifecycle_form(aws: boto3.sessio
         assert [r["rulePriority"] for r in json.loads(text)["rules"]] == [1, 2]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+        "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn",
+        "111122223333.dkr.ecr.eusc-de-east-1.amazonaws.eu",
+        "111122223333.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+        "111122223333.dkr.ecr.us-iso-east-1.c2s.ic.gov",
+    ],
+)
+def test_ecr_registry_hosts_of_every_partition_are_recognised(host: str) -> None:
+    # Source: botocore/data/partitions.json dnsSuffix (the registry host is
+    # <account>.dkr.ecr.<region>.<dnsSuffix>); the sandbox accepts them as ECR does.
+    from ecrcache.doctor.files import is_ecr
+    from ecrcache.sandbox.constraints import upstream_for_url
+    from ecrcache.upstreams import kind_for_host
+
+    assert kind_for_host(host) == "ecr" and upstream_for_url(host) == "ecr" and is_ecr(host)
+    assert kind_for_host(host + ".example.com") is None
