@@ -560,3 +560,24 @@ def test_ecr_registry_hosts_of_every_partition_are_recognised(host: str) -> None
 
     assert kind_for_host(host) == "ecr" and upstream_for_url(host) == "ecr" and is_ecr(host)
     assert kind_for_host(host + ".example.com") is None
+
+
+@pytest.mark.parametrize("kms_key", [None, ""])
+def test_pull_through_a_kms_template_without_a_key_uses_the_aws_managed_key(
+    aws: boto3.session.Session, kms_key: str | None
+) -> None:
+    # Source: botocore ECR model, EncryptionConfigurationForRepositoryCreationTemplate (KMS with
+    # the default AWS-managed key, or your own; kmsKey pattern "^$|arn:..." allows ""), and the
+    # repository ECR creates then carries that key's ARN (as CreateRepository's does).
+    from ecrcache.sandbox.pulls import simulate_pull
+
+    ecr = aws.client("ecr")
+    encryption = {"encryptionType": "KMS"} | ({} if kms_key is None else {"kmsKey": kms_key})
+    ecr.create_repository_creation_template(
+        prefix="quay", appliedFor=["PULL_THROUGH_CACHE"], encryptionConfiguration=encryption
+    )
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io")
+    simulate_pull(account_id=ACCOUNT, region=REGION, repository="quay/org/app")
+    (repo,) = ecr.describe_repositories(repositoryNames=["quay/org/app"])["repositories"]
+    key = repo["encryptionConfiguration"]["kmsKey"]
+    assert aws.client("kms").describe_key(KeyId=key)["KeyMetadata"]["KeyManager"] == "AWS"
