@@ -247,25 +247,66 @@ def replace_rule(ctx: ApplyContext, change: Change) -> None:
 
 
 def _template_params(t: Template) -> dict[str, Any]:
-    """Every field, so an update also clears what the config dropped ("" where the API allows)."""
+    """CreateRepositoryCreationTemplate's request: only the members the template sets, no empty
+    strings or lists (an empty customRoleArn names no role; the Terraform AWS provider's create,
+    too, sends only what is set)."""
+    params: dict[str, Any] = {
+        "prefix": t.prefix,
+        "encryptionConfiguration": _template_encryption(t),
+        "appliedFor": list(t.applied_for),
+        **_template_mutability(t),
+    }
+    optional = {
+        "description": t.description,
+        "resourceTags": _tag_list(t.resource_tags),
+        "repositoryPolicy": t.repository_policy,
+        "lifecyclePolicy": t.lifecycle_policy,
+        "customRoleArn": t.role_arn,
+    }
+    params.update({k: v for k, v in optional.items() if v})
+    return params
+
+
+def _template_update_params(t: Template, changed: set[str]) -> dict[str, Any]:
+    """UpdateRepositoryCreationTemplate's request: the members that changed, an empty value where
+    one is removed (the model allows "" for description, policies and customRoleArn, and [] for
+    resourceTags). Update keeps what a request leaves out, so "" for customRoleArn only when a
+    role is being removed. The mutability always goes, with its filters: an exclusion filter list
+    cannot be sent empty (the model's minimum is 1), so a plain mutability is what clears them."""
+    params: dict[str, Any] = {"prefix": t.prefix, **_template_mutability(t)}
+    if "description" in changed:
+        params["description"] = t.description or ""
+    if changed & {"encryption", "kms_key"}:
+        params["encryptionConfiguration"] = _template_encryption(t)
+    if "resource_tags" in changed:
+        params["resourceTags"] = _tag_list(t.resource_tags)
+    if "repository_policy" in changed:
+        params["repositoryPolicy"] = t.repository_policy or ""
+    if "lifecycle_policy" in changed:
+        params["lifecyclePolicy"] = t.lifecycle_policy or ""
+    if "applied_for" in changed:
+        params["appliedFor"] = list(t.applied_for)
+    if "role_arn" in changed:
+        params["customRoleArn"] = t.role_arn or ""
+    return params
+
+
+def _template_encryption(t: Template) -> dict[str, Any]:
     enc: dict[str, Any] = {"encryptionType": t.encryption}
     if t.kms_key:
         enc["kmsKey"] = t.kms_key
-    params: dict[str, Any] = {
-        "prefix": t.prefix,
-        "description": t.description or "",
-        "encryptionConfiguration": enc,
-        "resourceTags": [{"Key": k, "Value": v} for k, v in t.resource_tags],
-        "imageTagMutability": t.tag_mutability,
-        "repositoryPolicy": t.repository_policy or "",
-        "lifecyclePolicy": t.lifecycle_policy or "",
-        "appliedFor": list(t.applied_for),
-    }
+    return enc
+
+
+def _template_mutability(t: Template) -> dict[str, Any]:
+    out: dict[str, Any] = {"imageTagMutability": t.tag_mutability}
     if t.tag_mutability_exclusions:
-        params["imageTagMutabilityExclusionFilters"] = _filters(t.tag_mutability_exclusions)
-    if t.role_arn:
-        params["customRoleArn"] = t.role_arn
-    return params
+        out["imageTagMutabilityExclusionFilters"] = _filters(t.tag_mutability_exclusions)
+    return out
+
+
+def _tag_list(tags: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags]
 
 
 def _filters(patterns: tuple[str, ...]) -> list[dict[str, str]]:
@@ -282,9 +323,7 @@ def create_template(ctx: ApplyContext, change: Change) -> None:
 def update_template(ctx: ApplyContext, change: Change) -> None:
     t = change.after
     assert isinstance(t, Template)
-    params = _template_params(t)
-    # Update keeps what a request leaves out; an empty role ARN is how a role is removed.
-    params.setdefault("customRoleArn", "")
+    params = _template_update_params(t, {f.name for f in change.fields})
     with aws_errors(f"update template {t.prefix}"):
         ctx.clients.ecr.update_repository_creation_template(**params)
 
@@ -332,8 +371,9 @@ def create_repository(ctx: ApplyContext, change: Change) -> None:
         "imageTagMutability": r.tag_mutability,
         "imageScanningConfiguration": {"scanOnPush": r.scan_on_push},
         "encryptionConfiguration": enc,
-        "tags": [{"Key": k, "Value": v} for k, v in r.tags],
     }
+    if r.tags:  # no empty list on create
+        params["tags"] = _tag_list(r.tags)
     if r.tag_mutability_exclusions:
         params["imageTagMutabilityExclusionFilters"] = _filters(r.tag_mutability_exclusions)
     with aws_errors(f"create repository {r.name}"):

@@ -189,16 +189,37 @@ def _expire_archived(days: int) -> dict[str, Any]:
 
 
 def normalise(policy: str | Mapping[str, Any]) -> str:
-    """Canonical compact JSON: sorted keys, no spaces, rules sorted by ``rulePriority``.
+    """Canonical compact JSON: sorted keys, no spaces, rules sorted by ``rulePriority``, and each
+    selection's ``tagPrefixList``/``tagPatternList`` sorted.
 
     Idempotent, and equal for a policy read back from AWS and the one compiled, whatever the
-    whitespace, key order or rule order. Raises ``ValueError`` for text that is not a JSON object.
+    whitespace, key order, rule order or tag-list order. Tag lists are sets to ECR (an image
+    matches a rule by its tags, whatever order the list gives them); AWS returns rules reordered by
+    priority, and the Terraform AWS provider compares these documents with both kinds of list
+    sorted (``equivalentLifecyclePolicyJSON``, internal/service/ecr/lifecycle_policy.go).
+    Raises ``ValueError`` for text that is not a JSON object.
     """
     doc = _parse(policy)
     rules = doc.get("rules")
     if isinstance(rules, list):
+        rules = [_sorted_tag_lists(r) for r in rules]
         doc = {**doc, "rules": sorted(rules, key=_priority_sort_key)}
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_TAG_LISTS = ("tagPrefixList", "tagPatternList")
+
+
+def _sorted_tag_lists(rule: Any) -> Any:
+    selection = rule.get("selection") if isinstance(rule, Mapping) else None
+    if not isinstance(selection, Mapping):
+        return rule
+    lists = {
+        k: sorted(v)
+        for k in _TAG_LISTS
+        if isinstance(v := selection.get(k), list) and all(isinstance(x, str) for x in v)
+    }
+    return {**rule, "selection": {**selection, **lists}} if lists else rule
 
 
 def _priority_sort_key(rule: Any) -> tuple[int, Any]:

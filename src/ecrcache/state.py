@@ -248,17 +248,43 @@ def read_app_repositories(
         )
         if name not in scope.app_repositories and not repo.managed:
             continue
+        if repo.kms_key and _aws_managed_key(clients, repo.kms_key):
+            # "KMS, no key named": ECR chose the AWS-managed key (and import writes no key)
+            repo = replace(repo, kms_key=None)
         count = 0 if name in scope.app_repositories else _image_count(clients, name)
         out.append(replace(repo, lifecycle_policy=read_lifecycle(clients, name), image_count=count))
     return tuple(out)
 
 
+# ListImages returns only ACTIVE images unless the filter asks (botocore ECR model,
+# ListImagesFilter.imageStatus): archived and restoring images are in the repository too, and
+# DeleteRepository without force refuses them.
+EVERY_IMAGE = {"tagStatus": "ANY", "imageStatus": "ANY"}
+
+
+def _aws_managed_key(clients: Clients, key_arn: str) -> bool:
+    """Is ``key_arn`` an AWS-managed KMS key? A repository created with KMS and no key reads back
+    with the ARN of the AWS-managed key for ECR (aws/ecr), not with no key (botocore ECR model,
+    EncryptionConfiguration; the Terraform AWS provider's TestAccECRRepository_Encryption_kms).
+    KMS DescribeKey tells: ``KeyMetadata.KeyManager`` is ``AWS`` for an AWS-managed key. Without
+    the permission (or the key) the ARN stays, and the plan shows the difference as not planned."""
+    try:
+        meta = clients.kms.describe_key(KeyId=key_arn)["KeyMetadata"]
+    except Exception as exc:
+        code = error_code(exc)
+        if code is None:
+            raise
+        log.debug("kms:DescribeKey %s: %s (kept as a customer key)", key_arn, code)
+        return False
+    return meta.get("KeyManager") == "AWS"
+
+
 def _image_count(clients: Clients, name: str) -> int:
     with aws_errors(f"list the images of {name}"):
-        return sum(
-            len(page.get("imageIds", []))
-            for page in clients.ecr.get_paginator("list_images").paginate(repositoryName=name)
+        pages = clients.ecr.get_paginator("list_images").paginate(
+            repositoryName=name, filter=EVERY_IMAGE
         )
+        return sum(len(page.get("imageIds", [])) for page in pages)
 
 
 def read_backfill_settings(

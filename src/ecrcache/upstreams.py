@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ecrcache.partitions import dns_suffix_pattern, partition_for
+
 
 class Credentials(StrEnum):
     NONE = "none"  # public upstream, no secret
@@ -38,7 +40,8 @@ class Upstream:
     official_namespace: str | None = None
 
 
-_ECR_URL = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# Every partition's DNS suffix (amazonaws.com, .com.cn, .eu, the ISO ones): botocore's data.
+_ECR_URL = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\." + dns_suffix_pattern() + "$")
 _ACR_URL = re.compile(r"^[a-z0-9]{5,50}\.azurecr\.io$")
 
 UPSTREAMS: dict[str, Upstream] = {
@@ -147,23 +150,15 @@ def kind_for_host(host: str) -> str | None:
 
 
 def dns_suffix(region: str) -> str:
-    """The partition's DNS suffix for ``region`` (botocore partitions.json: aws-cn differs)."""
-    if region.startswith("cn-"):
-        return "amazonaws.com.cn"
-    if region.startswith("eusc-"):
-        return "amazonaws.eu"
-    return "amazonaws.com"
+    """The partition's DNS suffix for ``region`` (botocore's partitions.json)."""
+    return partition_for(region).dns_suffix
 
 
 def partition(region: str) -> str:
-    """The partition a region belongs to, as ARNs spell it."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The partition a region belongs to, as ARNs spell it (botocore's partitions.json)."""
+    return partition_for(region).id
 
 
 def registry_host(account_id: str, region: str) -> str:
-    """The private registry host: ``<account>.dkr.ecr.<region>.amazonaws.com`` (or .com.cn)."""
+    """The private registry host: ``<account>.dkr.ecr.<region>.<the partition's DNS suffix>``."""
     return f"{account_id}.dkr.ecr.{region}.{dns_suffix(region)}"

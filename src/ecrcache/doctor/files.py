@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# Registry hosts of private ECR: standard, FIPS, dual-stack, China and EU partitions.
+from ecrcache.partitions import dns_suffix_pattern
+
+# Registry hosts of private ECR: standard, FIPS, dual-stack, and every partition's DNS suffix.
 ECR_HOST = re.compile(
     r"^[0-9]{12}\.(dkr\.ecr(-fips)?|dkr-ecr(-fips)?)\.[a-z0-9-]+\."
-    r"(amazonaws\.com(\.cn)?|on\.aws|amazonaws\.eu)$"
+    r"(" + dns_suffix_pattern() + r"|on\.aws)$"
 )
 
 

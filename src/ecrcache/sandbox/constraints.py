@@ -13,6 +13,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from ecrcache.partitions import dns_suffix_pattern
+
 _PREFIX_RE = r"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"
 ROOT = "ROOT"
 
@@ -115,7 +117,8 @@ UPSTREAM_URLS: dict[str, str] = {
     "gitlab-container-registry": r"registry\.gitlab\.com",
     "azure-container-registry": r"[a-z0-9-]+\.azurecr\.io",
     "chainguard": r"cgr\.dev",
-    "ecr": r"[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?",
+    # any partition's DNS suffix (botocore's partitions.json): aws-cn, aws-eusc, ISO partitions
+    "ecr": r"[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\." + dns_suffix_pattern(),
 }
 
 

@@ -19,9 +19,13 @@ from typing import Any
 
 from ecrcache.sandbox import (
     image_sizes,
+    image_status,
+    kms_default_key,
+    lifecycle_form,
     lifecycle_validation,
     models,
     registry_policy_validation,
+    repository_validation,
     responses,
     templates,
 )
@@ -57,7 +61,15 @@ def install() -> None:
     image_sizes.install()
     # PutLifecyclePolicy accepts what ECR accepts now (archive rules): lifecycle_validation.
     lifecycle_validation.install()
+    # ...and returns it re-serialised as ECR does (compact, its key order, rules by priority).
+    lifecycle_form.install()
     registry_policy_validation.install()
+    # ListImages/DescribeImages show only ACTIVE images unless asked; UpdateImageStorageClass.
+    image_status.install()
+    # A KMS repository with no key named gets the AWS-managed aws/ecr key: kms_default_key.
+    kms_default_key.install()
+    # CreateRepository/PutImageTagMutability checked server side as ECR does: repository_validation.
+    repository_validation.install()
 
 
 def inject_secret_not_found(count: int) -> None:

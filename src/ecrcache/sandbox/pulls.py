@@ -127,7 +127,8 @@ def _create_repository(
     repo = backend.create_repository(
         repository_name=name,
         registry_id=None,
-        encryption_config=dict(template.encryption_configuration),
+        # a template's empty kmsKey (its model allows "") means no key: ECR's AWS-managed one
+        encryption_config={k: v for k, v in template.encryption_configuration.items() if v},
         image_scan_config=None,
         image_tag_mutability=template.image_tag_mutability,
         tags=[dict(t) for t in template.resource_tags],

@@ -20,6 +20,7 @@ from ecrcache.sandbox.exceptions import (
     TemplateAlreadyExistsException,
     TemplateNotFoundException,
 )
+from ecrcache.sandbox.lifecycle_form import ecr_form
 from ecrcache.sandbox.models import _page_templates, check, check_max_results, invalid_next_token
 
 # Tag limits from the user guide (the model sets none); 50 tags is ECR's repository limit.
@@ -174,11 +175,12 @@ def _apply(template: RepositoryCreationTemplate, fields: dict[str, Any]) -> None
     for name, value in fields.items():
         if value is not None:
             setattr(template, name, value)
-    if fields.get("image_tag_mutability") is not None:
-        # A new mutability replaces the filters too (None unless it is a _WITH_EXCLUSION one).
-        template.image_tag_mutability_exclusion_filters = fields.get(
-            "image_tag_mutability_exclusion_filters"
-        )
+    if template.lifecycle_policy:
+        template.lifecycle_policy = ecr_form(template.lifecycle_policy)  # as ECR returns it
+    if not str(template.image_tag_mutability).endswith("_WITH_EXCLUSION"):
+        # Omitted members keep their value, but filters cannot outlive a plain mutability: sending
+        # one is how they are cleared (the model refuses an empty filter list).
+        template.image_tag_mutability_exclusion_filters = None
 
 
 def _given(**fields: Any) -> dict[str, Any]:
@@ -263,8 +265,10 @@ def update_repository_creation_template(
     lifecycle_policy: str | None = None,
     custom_role_arn: str | None = None,
 ) -> RepositoryCreationTemplate:
-    """Changes the members the request names and keeps the others (unverified: ECR's docs do
-    not say whether an omitted member is kept or cleared); updatedAt is set."""
+    """Changes the members the request names and keeps the others, as the Terraform AWS provider
+    relies on (its update sends only the changed members, internal/service/ecr/
+    repository_creation_template.go); a plain mutability clears the exclusion filters. ECR's docs
+    do not say more. updatedAt is set."""
     template = _get_template(self, prefix)
     fields = _given(
         description=description,
@@ -277,8 +281,17 @@ def update_repository_creation_template(
         applied_for=applied_for,
         custom_role_arn=custom_role_arn,
     )
+    # An omitted member keeps its value (validated as the pair the template will hold).
     if "image_tag_mutability_exclusion_filters" in fields and "image_tag_mutability" not in fields:
         fields["image_tag_mutability"] = template.image_tag_mutability
+    if (
+        str(fields.get("image_tag_mutability", "")).endswith("_WITH_EXCLUSION")
+        and "image_tag_mutability_exclusion_filters" not in fields
+        and template.image_tag_mutability_exclusion_filters
+    ):
+        fields["image_tag_mutability_exclusion_filters"] = (
+            template.image_tag_mutability_exclusion_filters
+        )
     _validate(fields, create=False)
     _apply(template, fields)
     template.updated_at = utcnow()
