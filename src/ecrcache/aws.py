@@ -107,6 +107,10 @@ class Clients:
         return self._client("ce")
 
     @cached_property
+    def kms(self) -> Any:
+        return self._client("kms")
+
+    @cached_property
     def account_id(self) -> str:
         with aws_errors("identify the caller (sts:GetCallerIdentity)"):
             return str(self.sts.get_caller_identity()["Account"])
