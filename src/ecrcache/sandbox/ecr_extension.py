@@ -21,6 +21,7 @@ from ecrcache.sandbox import (
     image_sizes,
     lifecycle_validation,
     models,
+    policy_storage,
     registry_policy_validation,
     responses,
     templates,
@@ -58,6 +59,8 @@ def install() -> None:
     # PutLifecyclePolicy accepts what ECR accepts now (archive rules): lifecycle_validation.
     lifecycle_validation.install()
     registry_policy_validation.install()
+    # Registry, repository and template policies stored as ECR stores them: policy_storage.
+    policy_storage.install()
 
 
 def inject_secret_not_found(count: int) -> None:
