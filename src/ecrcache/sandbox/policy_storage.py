@@ -17,8 +17,14 @@ real accounts:
 
 ECR's exact order and layout are not documented, so this perturbs only in those ways: principal
 lists in an order of their own (by a hash of each value, so never simply sorted or as sent),
-one-element lists collapsed, root ARNs, two-space indentation. IAM needs nothing here: it keeps a
-managed policy's document as sent and returns it URL-encoded, which moto already does.
+one-element lists collapsed, root ARNs, two-space indentation.
+
+IAM keeps a managed policy's document as sent, and GetPolicyVersion returns it URL-encoded ("The
+policy document returned in this structure is URL-encoded compliant with RFC 3986", IAM API
+reference, PolicyVersion.Document); CreatePolicyVersion and ListPolicyVersions do not return it
+("It is not returned in the response to the CreatePolicyVersion or ListPolicyVersions
+operations"). moto 5.2 encodes it only for GetAccountAuthorizationDetails; botocore decodes it
+either way (handlers.json_decode_policies), so a document that holds a ``%`` came back altered.
 
 Class-level patches of moto's ECRBackend, so they hold in ``mock_aws`` and ThreadedMotoServer;
 only strings are stored, so pickled sandbox state is unaffected.
@@ -130,8 +136,21 @@ def _template_write(original: Callable[..., Any]) -> Callable[..., Any]:
     return write
 
 
+def _install_iam() -> None:
+    from moto.core.serialize import never_return, url_encode
+    from moto.iam.responses import IamResponse
+
+    IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER.update(
+        {
+            "GetPolicyVersionResponse.PolicyVersion.Document": url_encode,
+            "CreatePolicyVersionResponse.PolicyVersion.Document": never_return,
+        }
+    )
+
+
 def install() -> None:
-    """Patch moto's ECRBackend (after ``ecr_extension`` bound the template operations).
+    """Patch moto's ECRBackend (after ``ecr_extension`` bound the template operations) and
+    IAM's responses.
     Idempotent: moto's own methods are wrapped once; the template operations are re-wrapped
     from ecrcache's functions each time."""
     from moto.ecr.models import ECRBackend
@@ -153,3 +172,4 @@ def install() -> None:
     ECRBackend.update_repository_creation_template = _template_write(  # type: ignore[attr-defined]
         templates.update_repository_creation_template
     )
+    _install_iam()
