@@ -141,6 +141,14 @@ def test_items_without_an_identity_pair_up_by_position_after_equal_ones() -> Non
     assert kinds == ["nested", "same"]
 
 
+def test_a_string_is_a_one_element_list() -> None:
+    # The canonical text collapses one-element lists: growing one to two is an added element.
+    d = diff({"AWS": "arn:a"}, {"AWS": ["arn:a", "arn:b"]}).children[0]
+    assert d.kind == "nested"
+    assert [(c.kind, c.after) for c in d.children] == [("added", "arn:b"), ("same", "arn:a")]
+    assert diff({"AWS": "arn:a"}, {"AWS": ["arn:a"]}).kind == "same"  # differ as JSON only
+
+
 def test_equal_documents_are_the_same() -> None:
     assert diff(ci(APPS), ci(APPS)).kind == "same"
     assert diff({"a": 1}, {"a": "1"}).children[0].kind == "changed"

@@ -2,8 +2,9 @@
 
 Terraform shows a changed policy as a nested diff with the unchanged parts hidden and counted;
 this is the structure behind such a view (``render.py`` draws it). Objects are compared key by
-key; lists of strings as sets (canonical policy lists are sorted sets); lists of objects item by
-item, matched by an identity key when every item has a distinct one (``Sid`` for policy
+key; lists of strings as sets (canonical policy lists are sorted sets), a bare string as a
+one-element list (as policy.canonical reads it); lists of objects item by item, matched by an
+identity key when every item has a distinct one (``Sid`` for policy
 statements, ``rulePriority`` for lifecycle rules), else equal items first and the rest by
 position.
 """
@@ -55,9 +56,19 @@ def diff(before: Any, after: Any, key: str | None = None) -> Diff:
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         keys = sorted({*before, *after})
         children = tuple(diff(before.get(k, _MISSING), after.get(k, _MISSING), k) for k in keys)
+        if all(c.kind == "same" for c in children):
+            return Diff("same", key, before, after)
         return Diff("nested", key, before, after, children)
-    if isinstance(before, list) and isinstance(after, list):
-        return Diff("nested", key, before, after, _list_children(before, after))
+    if isinstance(before, list | str) and isinstance(after, list | str):
+        # A policy's one-element list and its bare string are the same value (policy.canonical)
+        listed = (
+            [before] if isinstance(before, str) else before,
+            [after] if isinstance(after, str) else after,
+        )
+        if listed[0] == listed[1]:
+            return Diff("same", key, before, after)
+        if isinstance(before, list) or isinstance(after, list):
+            return Diff("nested", key, before, after, _list_children(*listed))
     return Diff("changed", key, before, after)
 
 
