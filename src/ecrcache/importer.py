@@ -9,6 +9,7 @@ secret's value (no GetSecretValue): rules reference their secrets by name.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import uuid
 from collections.abc import Mapping, Sequence
@@ -282,7 +283,14 @@ def _pullers(
         st = json.loads(text)
         if st.get("Sid") == PULLER_SID:
             aws = (st.get("Principal") or {}).get("AWS", [])
-            principals = sorted({aws} if isinstance(aws, str) else set(aws))
+            # ECR stores an account ID as its root ARN; the config's short form says the same
+            root = re.compile(rf"arn:{re.escape(partition(region))}:iam::(\d{{12}}):root")
+            principals = sorted(
+                {
+                    m[1] if (m := root.fullmatch(p)) else p
+                    for p in ([aws] if isinstance(aws, str) else aws)
+                }
+            )
     wanted = puller_statements(
         partition=partition(region),
         account_id=account_id,
