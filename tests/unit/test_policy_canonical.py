@@ -188,7 +188,7 @@ DIFFERENT = [
     ),
     (
         "a statement missing",
-        {"Version": "2012-10-17", "Statement": [doc(Action="a:B")["Statement"][0]] * 1},
+        doc(Action="a:B"),
         {
             "Version": "2012-10-17",
             "Statement": [
