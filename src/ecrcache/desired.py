@@ -202,6 +202,7 @@ def _ci_policy(config: Config, account_id: str, region: str) -> tuple[IamPolicy,
 
 
 def normalise_json(doc: str | Mapping[str, Any]) -> str:
-    """Canonical compact JSON text (sorted keys), so a policy read back compares equal."""
+    """Compact JSON text with sorted keys. Not for policies: AWS rewrites those (root ARNs,
+    reordered principals), so they compare in ``ecrcache.policy.canonical``'s form."""
     value = json.loads(doc) if isinstance(doc, str) else doc
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
