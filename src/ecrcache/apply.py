@@ -456,7 +456,8 @@ def put_registry_policy(ctx: ApplyContext, change: Change) -> None:
     with aws_errors("write the registry permissions policy"):
         if statements:
             doc = {"Version": "2012-10-17", "Statement": statements}
-            ecr.put_registry_policy(policyText=json.dumps(doc, sort_keys=True))
+            # no sort_keys: everybody else's statements go back exactly as they were read
+            ecr.put_registry_policy(policyText=json.dumps(doc))
         else:
             ecr.delete_registry_policy()
 

@@ -10,6 +10,7 @@ from ecrcache.backfill import BackfillScope
 from ecrcache.config import Config
 from ecrcache.config_registry import RepositoryConfig, ScanningConfig, TemplateConfig
 from ecrcache.permissions import ci_policy, operations, puller_statements
+from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.resources import (
     MANAGED_TAGS,
     IamPolicy,
@@ -74,7 +75,7 @@ def desired_state(
                 role_arn=rule.role_arn,
             )
         )
-    templates = tuple(_template(t) for t in config.templates.values())
+    templates = tuple(_template(t, partition(region)) for t in config.templates.values())
     return State.of(
         secrets=tuple(secrets.values()),
         rules=tuple(rules),
@@ -91,7 +92,7 @@ def _tags(d: Mapping[str, str]) -> Tags:
     return tuple(sorted(d.items()))
 
 
-def _template(t: TemplateConfig) -> Template:
+def _template(t: TemplateConfig, part: str) -> Template:
     return Template(
         prefix=t.prefix,
         applied_for=tuple(sorted(t.applied_for)),
@@ -102,7 +103,9 @@ def _template(t: TemplateConfig) -> Template:
         tag_mutability_exclusions=tuple(sorted(t.tag_mutability_exclusions)),
         resource_tags=_tags(t.tags),
         lifecycle_policy=t.lifecycle.document() if t.lifecycle is not None else None,
-        repository_policy=normalise_json(t.repository_policy) if t.repository_policy else None,
+        repository_policy=(
+            canonical_text(t.repository_policy, partition=part) if t.repository_policy else None
+        ),
         role_arn=t.role_arn,
     )
 
@@ -170,7 +173,10 @@ def _registry_policy(
         principals=config.pullers.principals,
         cache_prefixes=prefixes,
     )
-    return RegistryPolicy(statements=tuple(sorted(normalise_json(st) for st in statements)))
+    part = partition(region)
+    return RegistryPolicy(
+        statements=tuple(sorted(canonical_statement_text(st, partition=part) for st in statements))
+    )
 
 
 def _ci_policy(
@@ -187,10 +193,15 @@ def _ci_policy(
         operations=config.ci_policy.operations or operations(),
         policy_name=config.ci_policy.name,
     )
-    return (IamPolicy(name=config.ci_policy.name, document=normalise_json(doc)),)
+    return (
+        IamPolicy(
+            name=config.ci_policy.name, document=canonical_text(doc, partition=partition(region))
+        ),
+    )
 
 
 def normalise_json(doc: str | Mapping[str, Any]) -> str:
-    """Canonical compact JSON text (sorted keys), so a policy read back compares equal."""
+    """Compact JSON text with sorted keys. Not for policies: AWS rewrites those (root ARNs,
+    reordered principals), so they compare in ``ecrcache.policy.canonical``'s form."""
     value = json.loads(doc) if isinstance(doc, str) else doc
     return json.dumps(value, sort_keys=True, separators=(",", ":"))

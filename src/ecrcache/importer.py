@@ -9,6 +9,7 @@ secret's value (no GetSecretValue): rules reference their secrets by name.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import uuid
 from collections.abc import Mapping, Sequence
@@ -17,10 +18,10 @@ from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.config import CONFIG_VERSION, parse_config
-from ecrcache.desired import normalise_json
 from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.lifecycle import compile_rules, normalise
 from ecrcache.permissions import PULLER_SID, ci_policy, operations, puller_statements
+from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.resources import (
     MANAGED_BY_KEY,
     MANAGED_TAGS,
@@ -282,7 +283,14 @@ def _pullers(
         st = json.loads(text)
         if st.get("Sid") == PULLER_SID:
             aws = (st.get("Principal") or {}).get("AWS", [])
-            principals = sorted({aws} if isinstance(aws, str) else set(aws))
+            # ECR stores an account ID as its root ARN; the config's short form says the same
+            root = re.compile(rf"arn:{re.escape(partition(region))}:iam::(\d{{12}}):root")
+            principals = sorted(
+                {
+                    m[1] if (m := root.fullmatch(p)) else p
+                    for p in ([aws] if isinstance(aws, str) else aws)
+                }
+            )
     wanted = puller_statements(
         partition=partition(region),
         account_id=account_id,
@@ -290,7 +298,10 @@ def _pullers(
         principals=principals,
         cache_prefixes=prefixes,
     )
-    if tuple(sorted(normalise_json(s) for s in wanted)) != policy.statements:
+    part = partition(region)
+    if tuple(sorted(canonical_statement_text(s, partition=part) for s in wanted)) != (
+        policy.statements
+    ):
         d.note(
             "pullers: ecrcache's registry policy statements differ from what these rules and "
             "principals give; apply will rewrite them",
@@ -320,7 +331,11 @@ def _ci_policy(
 
     have = json.loads(live.document)
     body: dict[str, Any] = {"name": live.name}
-    if normalise_json(document(operations())) != live.document:
+
+    def canon(doc: dict[str, Any]) -> str:
+        return canonical_text(doc, partition=partition(region))
+
+    if canon(document(operations())) != live.document:
         # Operations only add actions, so the largest set whose actions are all granted is
         # the one to try: if any subset gives exactly the live document, that one does. Then
         # drop those the others already cover, for the smallest list that says the same.
@@ -330,10 +345,10 @@ def _ci_policy(
             for op in operations()
             if document([op])["Statement"] and _covered(document([op]), granted)
         ]
-        if ops and normalise_json(document(ops)) == live.document:
+        if ops and canon(document(ops)) == live.document:
             for op in reversed(ops[:]):
                 fewer = [o for o in ops if o != op]
-                if fewer and normalise_json(document(fewer)) == live.document:
+                if fewer and canon(document(fewer)) == live.document:
                     ops = fewer
             body["operations"] = ops
         else:

@@ -110,6 +110,16 @@ def render_plan(
             f"{_VERB[action]}{_escape(why)}{force}"
         )
         for f in ch["fields"]:
+            if action in ("update", "replace") and _is_document_change(f):
+                # A policy or lifecycle document: what changed, the rest counted (Terraform).
+                c.print(f"      {_escape(f['name'])}:")
+                for style, text in document_diff_lines(f["before"], f["after"]):
+                    c.print(
+                        f"        [{style}]{_escape(text)}[/]"
+                        if style
+                        else f"        {_escape(text)}"
+                    )
+                continue
             if action == "create":
                 line = _value(f["after"])
             elif action == "delete":
@@ -143,6 +153,82 @@ def render_plan(
             f"{summary['replace']} to replace, {summary['destroy']} to destroy."
         )
         c.print(f"[dim]Checksum: {plan_doc['checksum']}[/]")
+
+
+def _is_document_change(f: dict[str, Any]) -> bool:
+    """A changed JSON document (not a short value), worth a nested diff."""
+    before, after = f["before"], f["after"]
+    if f.get("sensitive") or not any(isinstance(v, dict | list) for v in (before, after)):
+        return False
+    if not all(v is None or isinstance(v, dict | list) for v in (before, after)):
+        return False
+    return len(_value(before)) + len(_value(after)) > 100
+
+
+_MARK = {"added": "+", "removed": "-", "changed": "~", "nested": "~"}
+_MARK_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "nested": "yellow"}
+
+
+def document_diff_lines(before: Any, after: Any) -> list[tuple[str, str]]:
+    """A nested diff of two JSON documents as (style, text) lines, unchanged parts counted in
+    ``# (N unchanged ... hidden)`` lines, as Terraform shows a changed policy."""
+    from ecrcache.policy.docdiff import diff
+
+    if before is None or after is None:
+        kind = "added" if before is None else "removed"
+        value = after if before is None else before
+        mark = _MARK[kind]
+        lines = _json_lines(value)
+        return [
+            (_MARK_STYLE[kind], f"{mark} {lines[0]}"),
+            *((_MARK_STYLE[kind], f"  {ln}") for ln in lines[1:]),
+        ]
+    out: list[tuple[str, str]] = []
+    _diff_lines(diff(before, after), 0, out, label=None)
+    return out
+
+
+def _json_lines(value: Any) -> list[str]:
+    import json
+
+    return json.dumps(value, indent=2, sort_keys=True).splitlines()
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def _diff_lines(d: Any, depth: int, out: list[tuple[str, str]], *, label: str | None) -> None:
+    pad = "    " * depth
+    name = f"{label} = " if label is not None else ""
+    if d.kind == "changed":
+        out.append(("yellow", f"{pad}~ {name}{_scalar(d.before)} -> {_scalar(d.after)}"))
+        return
+    if d.kind in ("added", "removed"):
+        value = d.after if d.kind == "added" else d.before
+        style, mark = _MARK_STYLE[d.kind], _MARK[d.kind]
+        lines = _json_lines(value)
+        out.append((style, f"{pad}{mark} {name}{lines[0]}"))
+        out.extend((style, f"{pad}  {ln}") for ln in lines[1:])
+        return
+    opening, closing = ("{", "}") if isinstance(d.after, dict) else ("[", "]")
+    out.append(("yellow", f"{pad}~ {name}{opening}"))
+    if d.identity is not None:
+        out.append(("", f"{pad}      {d.identity[0]} = {_scalar(d.identity[1])}"))
+    in_list = not isinstance(d.after, dict)
+    for child in d.children:
+        if child.kind == "same":
+            continue
+        _diff_lines(child, depth + 1, out, label=None if in_list else child.key)
+    hidden = d.count("same") - (1 if d.identity is not None else 0)
+    if hidden:
+        what = "element" if in_list else "attribute"
+        out.append(
+            ("dim", f"{pad}      # ({hidden} unchanged {what}{'s' if hidden > 1 else ''} hidden)")
+        )
+    out.append(("", f"{pad}  {closing}"))
 
 
 @contextmanager

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 from ecrcache.aws import Clients, aws_errors, error_code
 from ecrcache.backfill import BackfillScope
 from ecrcache.config import SECRET_PREFIX
-from ecrcache.desired import normalise_json
 from ecrcache.lifecycle import normalise as normalise_lifecycle
+from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.resources import (
     IamPolicy,
     RegistryPolicy,
@@ -154,6 +154,7 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
 
 def read_templates(clients: Clients) -> tuple[Template, ...]:
     out = []
+    part = partition(clients.region)
     with aws_errors("list repository creation templates"):
         pages = clients.ecr.get_paginator("describe_repository_creation_templates").paginate()
         for page in pages:
@@ -174,7 +175,9 @@ def read_templates(clients: Clients) -> tuple[Template, ...]:
                             sorted((x["Key"], x["Value"]) for x in t.get("resourceTags", []))
                         ),
                         lifecycle_policy=normalise_lifecycle(lifecycle) if lifecycle else None,
-                        repository_policy=normalise_json(policy) if policy else None,
+                        repository_policy=(
+                            canonical_text(policy, partition=part) if policy else None
+                        ),
                         role_arn=t.get("customRoleArn") or None,
                     )
                 )
@@ -336,8 +339,11 @@ def read_registry_policy(clients: Clients) -> RegistryPolicy | None:
     statements = json.loads(text).get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    ours = sorted(normalise_json(st) for st in statements if is_ours(st))
-    others = tuple(normalise_json(st) for st in statements if not is_ours(st))
+    # Ours are compared in canonical form; everybody else's are kept exactly as read (key order
+    # too), since apply writes them back and must not change what ecrcache does not own.
+    part = partition(clients.region)
+    ours = sorted(canonical_statement_text(st, partition=part) for st in statements if is_ours(st))
+    others = tuple(json.dumps(st) for st in statements if not is_ours(st))
     return RegistryPolicy(statements=tuple(ours), others=others)
 
 
@@ -362,8 +368,10 @@ def read_iam_policies(clients: Clients, names: frozenset[str]) -> tuple[IamPolic
                 raise
             version = pol["DefaultVersionId"]
             doc = clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+            # IAM returns the document URL-encoded; botocore decodes it into a dict
+            # (handlers.json_decode_policies), so only a str is still encoded.
             raw = doc["PolicyVersion"]["Document"]
-            text = raw if isinstance(raw, str) else json.dumps(raw)
+            text = unquote(raw) if isinstance(raw, str) else json.dumps(raw)
             versions = clients.iam.list_policy_versions(PolicyArn=arn)["Versions"]
             others = tuple(
                 v["VersionId"]
@@ -373,7 +381,7 @@ def read_iam_policies(clients: Clients, names: frozenset[str]) -> tuple[IamPolic
             out.append(
                 IamPolicy(
                     name=name,
-                    document=normalise_json(unquote(text)),
+                    document=canonical_text(text, partition=partition(clients.region)),
                     tags=tuple(sorted((t["Key"], t["Value"]) for t in pol.get("Tags", []))),
                     arn=arn,
                     default_version=version,

@@ -24,6 +24,7 @@ from ecrcache.sandbox import (
     lifecycle_form,
     lifecycle_validation,
     models,
+    policy_storage,
     registry_policy_validation,
     repository_validation,
     responses,
@@ -70,6 +71,8 @@ def install() -> None:
     kms_default_key.install()
     # CreateRepository/PutImageTagMutability checked server side as ECR does: repository_validation.
     repository_validation.install()
+    # Registry, repository and template policies stored as ECR stores them: policy_storage.
+    policy_storage.install()
 
 
 def inject_secret_not_found(count: int) -> None:
