@@ -21,8 +21,10 @@ from ecrcache.sandbox import (
     image_sizes,
     lifecycle_validation,
     models,
+    principal_validation,
     registry_policy_validation,
     responses,
+    secrets_consistency,
     templates,
 )
 
@@ -58,6 +60,10 @@ def install() -> None:
     # PutLifecyclePolicy accepts what ECR accepts now (archive rules): lifecycle_validation.
     lifecycle_validation.install()
     registry_policy_validation.install()
+    # ListSecrets lags behind changes, as Secrets Manager documents: secrets_consistency.
+    secrets_consistency.install()
+    # Registry and repository policies name only principals IAM knows: principal_validation.
+    principal_validation.install()
 
 
 def inject_secret_not_found(count: int) -> None:
