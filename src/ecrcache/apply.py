@@ -83,9 +83,10 @@ def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
             summary = ", ".join(applied) if applied else "nothing"
             what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
+            first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
             err = ApplyError(
                 f"{change.action.value} {change.address} {what}{detail}",
-                hint=f"applied before it stopped: {summary}. "
+                hint=f"{first}applied before it stopped: {summary}. "
                 "Run apply again: it picks up where this stopped",
                 applied=applied,
             )
@@ -186,10 +187,10 @@ def _with_propagation_retry(
     call: Callable[[], Any],
     *,
     retryable: Callable[[Exception], bool] = _secret_race,
-    delays: tuple[float, ...] = PROPAGATION_DELAYS,
+    delays: tuple[float, ...] | None = None,
 ) -> Any:
     """Call, retrying only a propagation race (by default the secret's), with growing delays."""
-    for delay in (*delays, None):
+    for delay in (*(PROPAGATION_DELAYS if delays is None else delays), None):
         try:
             return call()
         except Exception as exc:

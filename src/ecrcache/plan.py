@@ -375,7 +375,7 @@ def _stale_credential_arn(
         old, new = _arn_suffix(have.credential_arn), _arn_suffix(secret.arn)
         return (
             FieldChange("credential_arn", have.credential_arn, secret.arn),
-            f"the secret was re-created: the rule holds its old ARN (suffix {old} → {new})",
+            f"the secret was re-created: its ARN suffix is now {new}, the rule holds {old}",
         )
     wanted = desired.secrets.get(want.credential)
     if secret is None and wanted is not None and wanted.value is not None:

@@ -70,9 +70,7 @@ def test_a_deleted_secret_is_still_listed_as_it_was(aws: boto3.session.Session, 
     assert _listed(sm) == []
 
 
-def test_filters_and_pages_apply_to_the_lagging_view(
-    aws: boto3.session.Session, lag: None
-) -> None:
+def test_filters_and_pages_apply_to_the_lagging_view(aws: boto3.session.Session, lag: None) -> None:
     sm = aws.client("secretsmanager", region_name=REGION)
     for i in range(5):
         sm.create_secret(Name=f"{NAME}-{i}", SecretString=VALUE)
@@ -123,7 +121,9 @@ def test_the_lag_holds_over_http(aws: boto3.session.Session, lag: None) -> None:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        sm = boto3.client("secretsmanager", region_name=REGION, endpoint_url=f"http://{host}:{port}")
+        sm = boto3.client(
+            "secretsmanager", region_name=REGION, endpoint_url=f"http://{host}:{port}"
+        )
         sm.create_secret(Name=NAME, SecretString=VALUE)
         assert _listed(sm) == []
         secrets_consistency.settle()
