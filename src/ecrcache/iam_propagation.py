@@ -53,8 +53,9 @@ def not_propagated(what: str, principals: tuple[str, ...], cause: AwsError) -> A
     names = ", ".join(principals)
     first = principals[0].rsplit("/", 1)[-1]
     kind = principals[0].split(":")[-1].split("/", 1)[0]
+    said = next((m for m in PRINCIPAL_ERROR_MESSAGES if m in cause.message), "rejected")
     return AwsError(
-        f"ECR rejects the {what}: IAM does not know {names} (Principal not found)",
+        f"ECR rejects the {what} ({said}): IAM does not know {names}, or not yet",
         hint=f"check that it exists (aws iam get-{kind} --{kind}-name {first}) and that the ARN "
         "has the right path; one created moments ago can take a minute or two to reach ECR: "
         "run apply again",

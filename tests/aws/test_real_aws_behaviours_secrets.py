@@ -271,7 +271,8 @@ def test_apply_fails_naming_the_principal_iam_never_knows(aws: boto3.session.Ses
         apply(cfg, c)
     err = info.value
     assert "registry-policy.registry failed" in err.message
-    assert f"IAM does not know {NODE}" in err.message and "\n" not in err.message
+    assert f"(Principal not found): IAM does not know {NODE}, or not yet" in err.message
+    assert "\n" not in err.message
     assert "aws iam get-role --role-name eks-node" in (err.hint or "")
     assert c.sleeps == list(IAM_PROPAGATION_DELAYS)  # type: ignore[attr-defined]
     assert c.mutating_calls.count("ecr.PutRegistryPolicy") == len(IAM_PROPAGATION_DELAYS) + 1
