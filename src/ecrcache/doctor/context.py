@@ -34,7 +34,9 @@ class DoctorClients(Clients):
         kwargs: dict[str, Any] = {"region_name": self.region, "config": DOCTOR_BOTO_CONFIG}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
-        client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+        # Any: with boto3-stubs installed the overloads reject **kwargs; without them it is Any
+        session: Any = self.session
+        client = session.client(service, **kwargs)
         client.meta.events.register("before-call.*.*", self._record)
         return client
 
