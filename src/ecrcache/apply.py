@@ -14,6 +14,12 @@ from typing import Any
 
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, AwsError, EcrcacheError
+from ecrcache.iam_propagation import (
+    IAM_PROPAGATION_DELAYS,
+    iam_identities,
+    not_propagated,
+    rejects_principal,
+)
 from ecrcache.plan import Action, Change, Plan
 from ecrcache.resources import (
     MANAGED_TAGS,
@@ -77,9 +83,10 @@ def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
             summary = ", ".join(applied) if applied else "nothing"
             what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
+            first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
             err = ApplyError(
                 f"{change.action.value} {change.address} {what}{detail}",
-                hint=f"applied before it stopped: {summary}. "
+                hint=f"{first}applied before it stopped: {summary}. "
                 "Run apply again: it picks up where this stopped",
                 applied=applied,
             )
@@ -169,16 +176,26 @@ def _credential_arn(ctx: ApplyContext, rule: Rule) -> str | None:
     return arn
 
 
+def _secret_race(exc: Exception) -> bool:
+    return error_code(exc) in PROPAGATION_CODES
+
+
 def _with_propagation_retry(
-    ctx: ApplyContext, change: Change, doing: str, call: Callable[[], Any]
+    ctx: ApplyContext,
+    change: Change,
+    doing: str,
+    call: Callable[[], Any],
+    *,
+    retryable: Callable[[Exception], bool] = _secret_race,
+    delays: tuple[float, ...] | None = None,
 ) -> Any:
-    """Call, retrying only the secret-propagation race, with growing delays."""
-    for delay in (*PROPAGATION_DELAYS, None):
+    """Call, retrying only a propagation race (by default the secret's), with growing delays."""
+    for delay in (*(PROPAGATION_DELAYS if delays is None else delays), None):
         try:
             return call()
         except Exception as exc:
             code = error_code(exc)
-            if code not in PROPAGATION_CODES or delay is None:
+            if not retryable(exc) or delay is None:
                 raise translate(exc, doing) from None
             log.debug("%s: %s, retrying in %.0fs", doing, code, delay)
             ctx.on_event("retry", change)
@@ -453,13 +470,33 @@ def put_registry_policy(ctx: ApplyContext, change: Change) -> None:
     others = change.before.others if isinstance(change.before, RegistryPolicy) else ()
     statements = [json.loads(s) for s in (*others, *want.statements)]
     ecr = ctx.clients.ecr
-    with aws_errors("write the registry permissions policy"):
-        if statements:
-            doc = {"Version": "2012-10-17", "Statement": statements}
-            # no sort_keys: everybody else's statements go back exactly as they were read
-            ecr.put_registry_policy(policyText=json.dumps(doc))
-        else:
+    if not statements:
+        with aws_errors("write the registry permissions policy"):
             ecr.delete_registry_policy()
+        return
+    # no sort_keys: everybody else's statements go back exactly as they were read
+    text = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    # A puller role created moments ago may not have reached ECR yet: retry while IAM catches up
+    # (only when the policy names a role or user, the principals that can be "not found").
+    principals = iam_identities(want.statements)
+    try:
+        _with_propagation_retry(
+            ctx,
+            change,
+            "write the registry permissions policy",
+            lambda: ecr.put_registry_policy(policyText=text),
+            retryable=lambda exc: bool(principals) and _principal_rejected(exc),
+            delays=IAM_PROPAGATION_DELAYS,
+        )
+    except AwsError as exc:
+        if principals and rejects_principal(exc.aws_code, exc.message):
+            raise not_propagated("registry permissions policy", principals, exc) from None
+        raise
+
+
+def _principal_rejected(exc: Exception) -> bool:
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+    return rejects_principal(error_code(exc), message)
 
 
 MAX_POLICY_VERSIONS = 5  # IAM keeps at most five versions of a managed policy

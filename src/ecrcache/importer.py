@@ -37,11 +37,11 @@ from ecrcache.state import (
     LiveScope,
     read_app_repositories,
     read_iam_policies,
+    read_named_secrets,
     read_registry_policy,
     read_repositories,
     read_rules,
     read_scanning,
-    read_secrets,
     read_templates,
 )
 from ecrcache.upstreams import partition, upstream
@@ -85,8 +85,11 @@ def import_config(
 
 
 def read_account(clients: Clients, *, ci_policy_name: str) -> Account:
-    secrets = read_secrets(clients)
-    rules = read_rules(clients, {s.arn: s.name for s in secrets if s.arn})
+    # Secret names from the rules' full ARNs; each secret read by name (DescribeSecret): the
+    # ListSecrets listing may miss changes of the last five minutes, and import often runs
+    # right after a change.
+    rules = read_rules(clients, {})
+    secrets = read_named_secrets(clients, frozenset(r.credential for r in rules if r.credential))
     named = frozenset(r.prefix for r in rules if r.prefix != "ROOT")
     repos = read_repositories(clients)
     # ROOT is left out of the scope so that managed repositories are found (and reported).
@@ -182,6 +185,12 @@ def _rule(rule: Rule, secrets: Mapping[str, Secret], d: _Doc) -> dict[str, Any]:
         secret = secrets.get(rule.credential)
         if secret is None:
             d.note(f"rules.{rule.prefix}: secret {rule.credential} does not exist", at=at)
+        elif rule.credential_arn and secret.arn and secret.arn != rule.credential_arn:
+            d.note(
+                f"rules.{rule.prefix}: secret {secret.name} was re-created since the rule was "
+                "made (the rule holds the old ARN); apply points the rule at the new one",
+                at=at,
+            )
         elif secret.pending_deletion:
             d.note(
                 f"rules.{rule.prefix}: secret {secret.name} is scheduled for deletion; "

@@ -120,9 +120,14 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:GetLifecyclePolicy",
             "ecr:GetRegistryPolicy",
             "ecr:GetRegistryScanningConfiguration",
-            "secretsmanager:ListSecrets",
         ],
         "read everything a config can declare; never a secret's value",
+    ),
+    _p(
+        "import",
+        Scope.CACHE_SECRETS,
+        ["secretsmanager:DescribeSecret"],
+        "the secrets the rules use, by name (never their values)",
     ),
     _p(
         "import",
@@ -324,7 +329,6 @@ PERMISSIONS: tuple[Permission, ...] = (
             *_TEMPLATE_READ,
             "ecr:GetRegistryPolicy",
             "ecr:DescribeRepositories",
-            "secretsmanager:ListSecrets",
         ],
         "check credentials, rules, templates and the registry policy",
     ),

@@ -221,7 +221,7 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
             unmanaged.append(Unmanaged("secret", name))
 
     for prefix, want_rule in desired.rules.items():
-        changes.extend(_diff_rule(want_rule, live.rules.get(prefix)))
+        changes.extend(_diff_rule(want_rule, live.rules.get(prefix), desired, live))
     for prefix, have_rule in live.rules.items():
         if prefix in desired.rules:
             continue
@@ -313,7 +313,9 @@ def _diff_secret(want: Secret, have: Secret | None, problems: list[str]) -> Iter
         yield Change("secret", want.name, Action.UPDATE, tuple(fields), before=have, after=want)
 
 
-def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
+def _diff_rule(
+    want: Rule, have: Rule | None, desired: State = State(), live: State = State()
+) -> Iterable[Change]:
     if have is None:
         fields = tuple(
             FieldChange(n, None, getattr(want, n))
@@ -328,7 +330,8 @@ def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
         for n in RULE_FIELDS
         if getattr(have, n) != getattr(want, n)
     )
-    if not changed:
+    stale = _stale_credential_arn(want, have, desired, live)
+    if not changed and stale is None:
         return
     fixed = [f.name for f in changed if f.name not in RULE_UPDATABLE]
     # UpdatePullThroughCacheRule cannot clear an ARN: going back to none needs a new rule.
@@ -347,7 +350,49 @@ def _diff_rule(want: Rule, have: Rule | None) -> Iterable[Change]:
             needs_force=True,
         )
         return
+    if stale is not None:  # the update sends the live ARN: show it, and why
+        field_change, why = stale
+        yield Change(
+            "rule",
+            want.prefix,
+            Action.UPDATE,
+            (*changed, field_change),
+            before=have,
+            after=want,
+            reason=why,
+        )
+        return
     yield Change("rule", want.prefix, Action.UPDATE, changed, before=have, after=want)
+
+
+def _stale_credential_arn(
+    want: Rule, have: Rule, desired: State, live: State
+) -> tuple[FieldChange, str] | None:
+    """The rule keeps its secret's name but holds the ARN of a secret that is gone: the secret
+    was deleted and re-created (Secrets Manager gives every new secret a new random ARN suffix),
+    so ECR cannot read it and every upstream fetch fails. UpdatePullThroughCacheRule fixes it."""
+    if want.credential is None or want.credential != have.credential or not have.credential_arn:
+        return None
+    secret = live.secrets.get(want.credential)
+    if secret is not None and secret.arn:
+        if secret.arn == have.credential_arn:
+            return None
+        old, new = _arn_suffix(have.credential_arn), _arn_suffix(secret.arn)
+        return (
+            FieldChange("credential_arn", have.credential_arn, secret.arn),
+            f"the secret was re-created: its ARN suffix is now {new}, the rule holds {old}",
+        )
+    wanted = desired.secrets.get(want.credential)
+    if secret is None and wanted is not None and wanted.value is not None:
+        return (
+            FieldChange("credential_arn", have.credential_arn, "(known after apply)"),
+            "the secret was deleted: apply re-creates it and points the rule at its new ARN",
+        )
+    return None  # missing and not creatable: reported as a problem with the secret
+
+
+def _arn_suffix(arn: str) -> str:
+    return arn.rsplit("-", 1)[-1] if "-" in arn else arn
 
 
 # --- the other kinds: one generic diff, told by a small spec what each kind allows ----------

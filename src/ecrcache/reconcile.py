@@ -13,7 +13,7 @@ from ecrcache.desired import desired_state
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
 from ecrcache.plan import Plan, Safety, diff
 from ecrcache.resources import State
-from ecrcache.state import LiveScope, read_live
+from ecrcache.state import LISTING_LAG_NOTE, LiveScope, read_live
 
 DEFAULT_CI_POLICY = CiPolicyConfig().name
 
@@ -79,9 +79,16 @@ def make_plan(
         live=live,
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
-        warnings=config.warnings() + _warnings(desired, live, values),
+        warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
         notes=_kept_rule_notes(config, kept) + _backfill_notes(config, live),
     )
+
+
+def _listing(plan: Plan, prune: bool) -> tuple[str, ...]:
+    """Where the plan relies on ListSecrets (secrets the config does not name), say it lags."""
+    if prune or any(u.kind == "secret" for u in plan.unmanaged):
+        return (f"secrets the config does not name were found by listing: {LISTING_LAG_NOTE}",)
+    return ()
 
 
 def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> LiveScope:
@@ -95,6 +102,8 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
     else:
         iam_names = frozenset({DEFAULT_CI_POLICY}) if prune else frozenset()
     return LiveScope(
+        secret_names=frozenset(r.credentials.secret for r in config.rule_list if r.credentials),
+        confirm_discovered=prune,
         digest_secrets=frozenset(n for n, v in values.values.items() if v is not None),
         app_repositories=frozenset(config.repositories),
         # Without ROOT: under a ROOT rule any name may be a cache name, and ecrcache's own

@@ -253,7 +253,7 @@ def apply_progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[st
                 progress.update(task, description=f"{change.action.value} {change.address}")
             elif event == "retry":
                 progress.update(
-                    task, description=f"{change.address}: waiting for the secret to propagate"
+                    task, description=f"{change.address}: waiting for AWS to propagate a change"
                 )
             elif event == "done":
                 progress.advance(task)

@@ -96,6 +96,10 @@ class Rule:
     upstream_prefix: str = "ROOT"
     credential: str | None = None  # secret *name*
     role_arn: str | None = None
+    # Live only: the secret ARN the rule holds. ECR keeps the full ARN (with the random suffix
+    # Secrets Manager gives each secret), so a secret deleted and re-created under the same name
+    # leaves the rule pointing at nothing; plan compares this with the live secret's ARN.
+    credential_arn: str | None = field(default=None, compare=False)
 
     @property
     def address(self) -> str:

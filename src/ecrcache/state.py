@@ -14,6 +14,8 @@ from ecrcache.config import SECRET_PREFIX
 from ecrcache.lifecycle import normalise as normalise_lifecycle
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.resources import (
+    MANAGED_BY_KEY,
+    MANAGED_BY_VALUE,
     IamPolicy,
     RegistryPolicy,
     Repository,
@@ -34,29 +36,69 @@ OUR_SID_PREFIX = "ecrcache-"
 log = logging.getLogger(__name__)
 
 
-def read_secrets(clients: Clients) -> tuple[Secret, ...]:
-    """Every secret under ``ecr-pullthroughcache/`` (the only ones ECR can use), values unread."""
+def _secret(s: dict[str, Any]) -> Secret:
+    """A Secret from a DescribeSecret response or a ListSecrets entry (the same keys)."""
+    return Secret(
+        name=s["Name"],
+        tags=tuple(sorted((t["Key"], t["Value"]) for t in s.get("Tags", []) or ())),
+        pending_deletion="DeletedDate" in s and s["DeletedDate"] is not None,
+        arn=s["ARN"],
+        kms_key_id=s.get("KmsKeyId"),
+    )
+
+
+def read_secret(clients: Clients, secret_id: str) -> Secret | None:
+    """One secret by name or ARN through DescribeSecret, which reflects every change at once
+    (unlike ListSecrets, see ``list_secrets``); None if there is no such secret. A secret
+    scheduled for deletion is still described (with its ``DeletedDate``)."""
+    try:
+        resp = clients.secretsmanager.describe_secret(SecretId=secret_id)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        with aws_errors(f"read secret {secret_id}"):
+            raise
+    return _secret(resp)
+
+
+def read_named_secrets(clients: Clients, names: frozenset[str]) -> tuple[Secret, ...]:
+    """The secrets ``names`` names (those that exist), read one by one with DescribeSecret."""
+    found = (read_secret(clients, name) for name in sorted(names))
+    return tuple(s for s in found if s is not None and s.name in names)
+
+
+# Secrets Manager's API reference, ListSecrets: "All Secrets Manager operations are eventually
+# consistent. ListSecrets might not reflect changes from the last five minutes. You can get more
+# recent information for a specific secret by calling DescribeSecret."
+LISTING_LAG_NOTE = (
+    "Secrets Manager's ListSecrets may not reflect changes from the last five minutes: a secret "
+    "created, tagged or deleted since may be missing from (or still in) this list"
+)
+
+
+def list_secrets(clients: Clients, *, managed_only: bool = False) -> tuple[Secret, ...]:
+    """Secrets under ``ecr-pullthroughcache/`` (the only ones ECR can use) as ListSecrets sees
+    them: only for discovering secrets nobody named, since the listing lags (LISTING_LAG_NOTE).
+    ``managed_only`` filters on ecrcache's managed-by tag server-side (the filters are prefix
+    matches on any tag key and any tag value, so the tag is checked exactly here too)."""
+    filters = [{"Key": "name", "Values": [SECRET_PREFIX]}]
+    if managed_only:
+        filters += [
+            {"Key": "tag-key", "Values": [MANAGED_BY_KEY]},
+            {"Key": "tag-value", "Values": [MANAGED_BY_VALUE]},
+        ]
     out: list[Secret] = []
     with aws_errors("list Secrets Manager secrets"):
         pages = clients.secretsmanager.get_paginator("list_secrets").paginate(
-            Filters=[{"Key": "name", "Values": [SECRET_PREFIX]}],
-            IncludePlannedDeletion=True,
+            Filters=filters, IncludePlannedDeletion=True
         )
         for page in pages:
-            for s in page.get("SecretList", []):
-                name = s["Name"]
-                if not name.startswith(SECRET_PREFIX):
+            for entry in page.get("SecretList", []):
+                if not entry["Name"].startswith(SECRET_PREFIX):
                     continue  # the name filter is a prefix match on words; be exact
-                tags = tuple(sorted((t["Key"], t["Value"]) for t in s.get("Tags", []) or ()))
-                out.append(
-                    Secret(
-                        name=name,
-                        tags=tags,
-                        pending_deletion="DeletedDate" in s,
-                        arn=s["ARN"],
-                        kms_key_id=s.get("KmsKeyId"),
-                    )
-                )
+                s = _secret(entry)
+                if not managed_only or s.managed:
+                    out.append(s)
     return tuple(sorted(out, key=lambda s: s.name))
 
 
@@ -93,6 +135,7 @@ def read_rules(clients: Clients, arn_to_name: dict[str, str]) -> tuple[Rule, ...
                         if arn
                         else None,
                         role_arn=r.get("customRoleArn") or None,
+                        credential_arn=arn or None,
                     )
                 )
     return tuple(sorted(out, key=lambda r: r.prefix))
@@ -100,8 +143,16 @@ def read_rules(clients: Clients, arn_to_name: dict[str, str]) -> tuple[Rule, ...
 
 @dataclass(frozen=True)
 class LiveScope:
-    """What to read beyond secrets and rules (each read costs calls: read only what is managed)."""
+    """What to read beyond rules (each read costs calls: read only what is managed).
 
+    ``secret_names`` are read by name (DescribeSecret); with ``discover_secrets``, the managed-by
+    secrets nobody names are found by ListSecrets, and with ``confirm_discovered`` (a prune may
+    delete them) each is described again before it counts, since the listing lags.
+    """
+
+    secret_names: frozenset[str] = frozenset()
+    discover_secrets: bool = True
+    confirm_discovered: bool = False
     digest_secrets: frozenset[str] = frozenset()
     template_prefixes: bool = True
     app_repositories: frozenset[str] = frozenset()
@@ -113,9 +164,10 @@ class LiveScope:
 
 
 def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
-    """The live state: all cache-usable secrets, all rules and templates, and what ``scope``
-    says the config manages. Secret values are read (as digests) only where named."""
-    secrets = read_secrets(clients)
+    """The live state: the secrets the config names (and ecrcache's others, see LiveScope), all
+    rules and templates, and what ``scope`` says the config manages. Secret values are read (as
+    digests) only where named."""
+    secrets = read_live_secrets(clients, scope)
     with_values = tuple(
         Secret(
             name=s.name,
@@ -150,6 +202,23 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
         iam_policies=read_iam_policies(clients, scope.iam_policies),
         all_repositories=names,
     )
+
+
+def read_live_secrets(clients: Clients, scope: LiveScope) -> tuple[Secret, ...]:
+    """The named secrets, read consistently, then (``scope.discover_secrets``) ecrcache's
+    managed-by secrets that nobody names, from the lagging listing."""
+    found = {s.name: s for s in read_named_secrets(clients, scope.secret_names)}
+    if scope.discover_secrets:
+        for listed in list_secrets(clients, managed_only=True):
+            if listed.name in scope.secret_names:
+                continue  # read by name already (and absent if DescribeSecret says so)
+            if not scope.confirm_discovered:
+                found[listed.name] = listed  # only reported (as not in the config)
+                continue
+            confirmed = read_secret(clients, listed.arn or listed.name)
+            if confirmed is not None and confirmed.managed:
+                found[confirmed.name] = confirmed  # else deleted or untagged since the listing
+    return tuple(sorted(found.values(), key=lambda s: s.name))
 
 
 def read_templates(clients: Clients) -> tuple[Template, ...]:

@@ -18,6 +18,14 @@ TOKEN = "dckr_pat_0123456789abcdefTOKEN"
 ENV = {"TOK": TOKEN}
 
 
+def example_roles(session: boto3.session.Session) -> None:
+    """The IAM roles config.example.toml names (as a new --sandbox account holds them): ECR
+    refuses a registry policy naming a principal IAM does not know."""
+    from ecrcache.sandbox.seed import seed
+
+    seed(session.client("iam"))
+
+
 def cred(name: str) -> dict[str, Any]:
     return {"secret": f"ecr-pullthroughcache/{name}", "username": "bot", "token": {"env": "TOK"}}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, plan
+from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, example_roles, plan
 
 from ecrcache.config import parse_config
 from ecrcache.importer import import_config, to_toml
@@ -106,6 +106,7 @@ EVERYTHING: dict[str, Any] = {
 
 def _build(aws: boto3.session.Session, cfg: dict[str, Any]) -> None:
     """Apply ``cfg`` after making by hand what a config only references or leaves alone."""
+    example_roles(aws)  # the puller role (ECR refuses a principal IAM does not know)
     sm = aws.client("secretsmanager", region_name=REGION)
     sm.create_secret(Name="ecr-pullthroughcache/azure", SecretString='{"username":"u"}')
     ecr = aws.client("ecr", region_name=REGION)

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import boto3
-from reconcile_support import ACCOUNT, REGION, apply, clients, plan
+from reconcile_support import ACCOUNT, REGION, apply, clients, example_roles, plan
 
 from ecrcache.config import parse_config
 from ecrcache.permissions import ci_policy, operations
@@ -33,6 +33,7 @@ def iam_action(call: str) -> str:
 def test_ci_policy_covers_every_call_of_plan_and_apply(aws: boto3.session.Session) -> None:
     cfg = parse_config(tomllib.loads(EXAMPLE.read_text()))
     env = {"DOCKERHUB_TOKEN": "t1", "GHCR_TOKEN": "t2"}
+    example_roles(aws)  # the puller role the example names
     c = clients(aws)
     apply(cfg, c, env)
     c2 = clients(aws)

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from reconcile_support import ACCOUNT, REGION, apply, clients, config, plan
+from reconcile_support import ACCOUNT, REGION, apply, clients, config, example_roles, plan
 
 from ecrcache import iampolicy, lifecycle
 from ecrcache.plan import Action
@@ -301,6 +301,7 @@ def registry_policy(session: boto3.session.Session) -> dict[str, Any]:
 
 
 def test_puller_statements_keep_other_statements(aws: boto3.session.Session) -> None:
+    example_roles(aws)  # ECR refuses a principal IAM does not know
     ecr = clients(aws).ecr
     ecr.put_registry_policy(
         policyText=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
@@ -338,6 +339,7 @@ def test_puller_statements_keep_other_statements(aws: boto3.session.Session) -> 
 
 
 def test_removing_the_last_statement_deletes_the_policy(aws: boto3.session.Session) -> None:
+    example_roles(aws)
     one = cfg(pullers={"principals": [NODE]})
     apply(one, clients(aws))
     c = clients(aws)

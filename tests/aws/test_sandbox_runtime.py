@@ -64,7 +64,8 @@ def test_state_survives_between_two_uses(aws_env: Path) -> None:
         )
         image = ecr.describe_images(repositoryName="docker-hub/library/nginx")["imageDetails"][0]
         assert "lastRecordedPullTime" in image
-        assert [r["RoleName"] for r in session.client("iam").list_roles()["Roles"]] == ["ci"]
+        roles = [r["RoleName"] for r in session.client("iam").list_roles()["Roles"]]
+        assert sorted(roles) == ["ci", "eks-node"]  # eks-node: a new sandbox's (sandbox/seed.py)
         # The ECR lock moto keeps was recreated: a scanning configuration update still works.
         ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])
     assert sandbox_status(aws_env).rules == 1

@@ -32,7 +32,6 @@ SUMMARY_KEYS = {"pass", "fail", "warn", "skip", "crashed"}
 STATUSES = SUMMARY_KEYS
 # What the quick start cannot make pass in the sandbox, and why (said in the finding).
 EXPLAINED = {
-    "pullers.first-pull": ("warn", "not found in account"),  # eks-node is not in the sandbox
     "docker.login": ("warn", "no login for"),  # nobody ran `ecrcache login` yet
     "docker.mirror": ("skip", "on this machine"),
     "containerd.mirror": ("skip", "on this machine"),

@@ -57,6 +57,11 @@ def _yes(result: dict) -> None:  # type: ignore[type-arg]
 def _node_role(*, attach: str | None = None, inline: dict | None = None) -> None:  # type: ignore[type-arg]
     with account() as s:
         iam = s.client("iam")
+        # A new sandbox holds an eks-node role with pull permissions (sandbox/seed.py): this
+        # test's role replaces it.
+        for name in iam.list_role_policies(RoleName="eks-node")["PolicyNames"]:
+            iam.delete_role_policy(RoleName="eks-node", PolicyName=name)
+        iam.delete_role(RoleName="eks-node")
         iam.create_role(RoleName="eks-node", AssumeRolePolicyDocument=TRUST_EC2)
         if attach:
             iam.attach_role_policy(RoleName="eks-node", PolicyArn=attach)

@@ -132,3 +132,19 @@ def test_secret_kms_custom_key(doctor: Doctor) -> None:
     ]
     doctor.fix(r)
     assert doctor.check("secret.kms")["status"] == "pass"
+
+
+def test_rule_matches_finds_a_rule_holding_a_re_created_secrets_old_arn(doctor: Doctor) -> None:
+    # A secret deleted and re-created under its name gets a new ARN suffix (Secrets Manager
+    # user guide); the rule keeps the old full ARN, so ECR cannot read the secret.
+    assert doctor.check("rule.matches")["status"] == "pass"
+    with account() as s:
+        sm = s.client("secretsmanager")
+        sm.delete_secret(SecretId="ecr-pullthroughcache/gitlab", ForceDeleteWithoutRecovery=True)
+        sm.create_secret(Name="ecr-pullthroughcache/gitlab", SecretString=GOOD)
+    r = doctor.check("rule.matches")
+    assert r["status"] == "fail"
+    assert any("ecr-pullthroughcache/gitlab was re-created" in d for d in r["details"])
+    _yes(r)
+    doctor.fix(r)
+    assert doctor.check("rule.matches")["status"] == "pass"

@@ -235,7 +235,16 @@ def rule_matches(env: Env) -> Finding:
     diffs, replace = [], False
     for prefix, want in sorted(desired.items()):
         have = live.get(prefix)
-        if have is None or have == want:
+        if have is None:
+            continue
+        if have == want:
+            # Same secret name, but maybe not the same secret: a re-created one has a new ARN.
+            s = env.live.secret_named(want.credential) if want.credential else None
+            if s is not None and s.arn and have.credential_arn not in (None, s.arn):
+                diffs.append(
+                    f"{prefix}: secret {want.credential} was re-created; the rule still holds "
+                    f"the old ARN {have.credential_arn} (now {s.arn})"
+                )
             continue
         fields = [f for f in RULE_FIELDS if getattr(have, f) != getattr(want, f)]
         replace = replace or any(f not in RULE_UPDATABLE for f in fields)
@@ -316,7 +325,6 @@ def rule_validate(env: Env) -> Finding:
     if not with_creds:
         return skipped("no rule uses credentials")
     failures, fixes = [], []
-    names = {s.arn: s.name for s in env.live.secrets if s.arn}
     for r in with_creds:
         prefix = r["ecrRepositoryPrefix"]
         with aws_errors(f"validate rule {prefix}"):
@@ -332,7 +340,7 @@ def rule_validate(env: Env) -> Finding:
                 value_commands(
                     env.commands,
                     env.config,
-                    names.get(arn) or secret_name_from_arn(arn),
+                    secret_name_from_arn(arn),
                     create=False,
                 )
             )

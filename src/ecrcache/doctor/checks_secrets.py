@@ -38,11 +38,10 @@ def _in_use(env: Env) -> list[str]:
     names = set()
     if env.config is not None:
         names |= {r.credentials.secret for r in env.config.rule_list if r.credentials}
-    by_arn = {s.arn: s.name for s in env.live.secrets if s.arn}
     for r in env.live.raw_rules:
         arn = r.get("credentialArn")
         if arn:
-            names.add(by_arn.get(arn) or secret_name_from_arn(arn))
+            names.add(secret_name_from_arn(arn))
     return sorted(names)
 
 

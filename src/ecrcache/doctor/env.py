@@ -51,6 +51,7 @@ class Live:
 
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
+        self._secrets: dict[str, Secret | None] = {}
 
     @cached_property
     def identity(self) -> dict[str, str]:
@@ -77,16 +78,11 @@ class Live:
         return tuple(out)
 
     @cached_property
-    def secrets(self) -> tuple[Secret, ...]:
-        from ecrcache.state import read_secrets
-
-        return read_secrets(self.clients)
-
-    @cached_property
     def rules(self) -> tuple[Rule, ...]:
         from ecrcache.state import read_rules
 
-        return read_rules(self.clients, {s.arn: s.name for s in self.secrets if s.arn})
+        # secret names from the rules' full ARNs (NAME-XXXXXX), no listing needed
+        return read_rules(self.clients, {})
 
     @cached_property
     def templates(self) -> tuple[Template, ...]:
@@ -116,7 +112,14 @@ class Live:
         return doc if isinstance(doc, dict) else None
 
     def secret_named(self, name: str) -> Secret | None:
-        return next((s for s in self.secrets if s.name == name), None)
+        """The secret, read once by name with DescribeSecret: ListSecrets may not show changes
+        of the last five minutes (Secrets Manager API reference), and doctor runs right after
+        an apply."""
+        if name not in self._secrets:
+            from ecrcache.state import read_secret
+
+            self._secrets[name] = read_secret(self.clients, name)
+        return self._secrets[name]
 
 
 @dataclass

@@ -25,9 +25,11 @@ from ecrcache.sandbox import (
     lifecycle_validation,
     models,
     policy_storage,
+    principal_validation,
     registry_policy_validation,
     repository_validation,
     responses,
+    secrets_consistency,
     templates,
 )
 
@@ -73,6 +75,10 @@ def install() -> None:
     repository_validation.install()
     # Registry, repository and template policies stored as ECR stores them: policy_storage.
     policy_storage.install()
+    # ListSecrets lags behind changes, as Secrets Manager documents: secrets_consistency.
+    secrets_consistency.install()
+    # Registry and repository policies name only principals IAM knows: principal_validation.
+    principal_validation.install()
 
 
 def inject_secret_not_found(count: int) -> None:

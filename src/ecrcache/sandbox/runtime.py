@@ -141,6 +141,10 @@ def open_sandbox(*, region: str, state_path: Path | None = None) -> Iterator[bot
                 aws_secret_access_key=_FAKE_SECRET,
                 region_name=region,
             )
+            if not saved:  # a new account: with the roles the example config names
+                from ecrcache.sandbox.seed import seed
+
+                seed(session.client("iam"))
             try:
                 yield session
             finally:
