@@ -101,7 +101,11 @@ def _serve_banner(url: str, state: str) -> list[str]:
 def serve(
     ctx: typer.Context,
     port: int = typer.Option(
-        5000, "--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one."
+        5000,  # moto_server's default
+        "--port",
+        min=0,
+        max=65535,
+        help="Port on 127.0.0.1; 0 picks a free one.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request on stderr."),
 ) -> None:
@@ -124,8 +128,12 @@ def serve(
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    # SIGTERM (docker stop, systemd, kill) stops it as Ctrl-C does, as moto_server does.
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Ctrl-C stops it even when started with SIGINT ignored (a background job of a script), and
+    # SIGTERM (docker stop, systemd, kill) the same way: as moto_server does.
+    previous = {
+        sig: signal.signal(sig, signal.default_int_handler)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         with sandbox_server(port=port, state_path=path, log=None if quiet else log) as server:
             if opts.json:
@@ -141,4 +149,5 @@ def serve(
                 server.serve_forever()
         log(f"Stopped the sandbox server; its state is in {path}.")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

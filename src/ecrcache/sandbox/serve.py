@@ -37,7 +37,6 @@ from urllib.parse import parse_qs
 from ecrcache.errors import SandboxError
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 5000  # moto_server's
 # Operation names that only read (as ecrcache.aws.READ_PREFIXES); anything else is saved after.
 _READ_PREFIXES = ("Describe", "List", "Get", "Validate", "BatchGet", "BatchCheck")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
