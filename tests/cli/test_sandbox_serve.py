@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.config
@@ -26,7 +27,7 @@ REGION = "af-south-1"
 TIMEOUT_S = 120
 
 
-def _aws(served: ServedSandbox, *args: str) -> dict[str, object]:
+def _aws(served: ServedSandbox, *args: str) -> Any:
     """The AWS CLI (installed as a Python package) against the server; its JSON output."""
     proc = subprocess.run(
         [sys.executable, "-m", "awscli", *args, "--endpoint-url", served.endpoint],
@@ -82,7 +83,7 @@ def test_aws_cli_and_ecrcache_over_http_then_the_same_state_for_sandbox(
     )
     assert code == 0, out + err
     rules = _aws(served, "ecr", "describe-pull-through-cache-rules")
-    prefixes = sorted(r["ecrRepositoryPrefix"] for r in rules["pullThroughCacheRules"])  # type: ignore[attr-defined]
+    prefixes = sorted(r["ecrRepositoryPrefix"] for r in rules["pullThroughCacheRules"])
     assert prefixes == ["docker-hub", "ecr-public", "github", "k8s", "quay"]
 
     # Saved as it changes: the file already holds what the server acknowledged.
@@ -167,7 +168,7 @@ def test_json_output_names_the_endpoint(aws_env: Path, tmp_path: Path) -> None:
         assert served.stop() == 0
 
 
-def _client(served: ServedSandbox) -> object:
+def _client(served: ServedSandbox) -> Any:
     """An ECR client on the server that does not retry: every success is one acknowledged call."""
     return boto3.client(
         "ecr",
@@ -186,17 +187,25 @@ def test_sigkill_in_a_burst_of_writes_keeps_every_acknowledged_one(
     ecr = _client(served)
     names = [f"burst/repo-{i:03d}" for i in range(400)]
     acked: list[str] = []
+    # Saved before answered: what a client was told happened is already in the file.
+    for name in names[:3]:
+        ecr.create_repository(repositoryName=name)
+        acked.append(name)
+        saved = statefile.read(served.state_path)
+        assert saved is not None
+        assert sorted(saved["ecr"][SANDBOX_ACCOUNT_ID][REGION].repositories) == acked
     killer = threading.Timer(0.0, served.process.kill)
     deadline = time.monotonic() + TIMEOUT_S
-    for name in names:
+    for name in names[3:]:
         if len(acked) == 25:
             killer.start()  # from another thread, while the next writes are in flight
         try:
-            ecr.create_repository(repositoryName=name)  # type: ignore[attr-defined]
+            ecr.create_repository(repositoryName=name)
         except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError):
             break
         acked.append(name)
         assert time.monotonic() < deadline
+    assert killer.ident is not None, "the burst ended before the kill"
     killer.join(timeout=TIMEOUT_S)
     served.process.wait(timeout=TIMEOUT_S)
     assert served.process.returncode == -signal.SIGKILL
