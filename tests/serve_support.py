@@ -3,7 +3,8 @@ AWS do (a lossy proxy, the AWS CLI, a second process).
 
 ``served_sandbox(state_path, log_dir=...)`` starts ``python -m ecrcache sandbox serve --port 0``
 on a private state file, waits (bounded) for the endpoint line, yields a ``ServedSandbox`` and
-kills the process at the end whatever happened. The ``sandbox_server`` fixture (tests/conftest.py)
+kills the process at the end whatever happened (``starting_serve`` when the test must act
+between the start and the endpoint). The ``sandbox_server`` fixture (tests/conftest.py)
 wraps it on the test's own state file.
 """
 
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,15 +75,15 @@ def _drain(stream: IO[str], lines: list[str], done: threading.Event) -> None:
 
 
 @contextmanager
-def served_sandbox(
+def starting_serve(
     state_path: Path,
     *,
     log_dir: Path,
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
-    timeout: float = START_TIMEOUT_S,
-) -> Iterator[ServedSandbox]:
-    """Start ``ecrcache [ARGS] sandbox serve --port 0``; yield once its endpoint is printed."""
+) -> Iterator[Callable[[float], ServedSandbox]]:
+    """Start ``ecrcache [ARGS] sandbox serve --port 0`` and yield a function that waits (at most
+    its argument, in seconds) for the endpoint line; the process is killed at the end."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"serve-{time.monotonic_ns()}.log"
     with log_path.open("w") as log:
@@ -94,11 +95,12 @@ def served_sandbox(
             stderr=log,
             text=True,
         )
-    try:
-        lines: list[str] = []
-        done = threading.Event()
-        # Keep reading stdout for the whole run, so that the server never blocks on a full pipe.
-        threading.Thread(target=_drain, args=(proc.stdout, lines, done), daemon=True).start()
+    lines: list[str] = []
+    done = threading.Event()
+    # Keep reading stdout for the whole run, so that the server never blocks on a full pipe.
+    threading.Thread(target=_drain, args=(proc.stdout, lines, done), daemon=True).start()
+
+    def wait_until_serving(timeout: float) -> ServedSandbox:
         deadline = time.monotonic() + timeout
         while (match := ENDPOINT_RE.search("".join(lines))) is None:
             if done.is_set():
@@ -108,11 +110,11 @@ def served_sandbox(
                     f"{log_path.read_text()}"
                 )
             if time.monotonic() > deadline:
-                raise AssertionError(
+                raise TimeoutError(
                     f"sandbox serve printed no endpoint in {timeout:.0f} s: {log_path.read_text()}"
                 )
             time.sleep(0.02)
-        yield ServedSandbox(
+        return ServedSandbox(
             endpoint=match.group(0),
             port=int(match.group(1)),
             state_path=state_path,
@@ -120,7 +122,24 @@ def served_sandbox(
             log_path=log_path,
             stdout_lines=lines,
         )
+
+    try:
+        yield wait_until_serving
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def served_sandbox(
+    state_path: Path,
+    *,
+    log_dir: Path,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = START_TIMEOUT_S,
+) -> Iterator[ServedSandbox]:
+    """Start ``ecrcache [ARGS] sandbox serve --port 0``; yield once its endpoint is printed."""
+    with starting_serve(state_path, log_dir=log_dir, args=args, env=env) as wait:
+        yield wait(timeout)

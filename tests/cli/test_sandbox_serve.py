@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,14 @@ import pytest
 from cli_support import cli
 
 from ecrcache.sandbox import statefile
-from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID
-from serve_support import ServedSandbox, ecrcache_command, serve_env, served_sandbox
+from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID, open_sandbox
+from serve_support import (
+    ServedSandbox,
+    ecrcache_command,
+    serve_env,
+    served_sandbox,
+    starting_serve,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 REGION = "af-south-1"
@@ -218,3 +225,27 @@ def test_sigkill_in_a_burst_of_writes_keeps_every_acknowledged_one(
     # whose response the kill cut off).
     assert kept == names[: len(kept)]
     assert len(acked) <= len(kept) <= len(acked) + 1
+    # The killed server's announcement in the lock file does not block the next --sandbox run.
+    with open_sandbox(region=REGION, state_path=served.state_path) as session:
+        listed = session.client("ecr").describe_repositories(maxResults=1000)["repositories"]
+        assert sorted(r["repositoryName"] for r in listed) == kept
+
+
+def test_serve_waits_for_a_sandbox_run_and_serves_what_it_wrote(
+    aws_env: Path, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        sandbox_run = ExitStack()
+        try:
+            session = sandbox_run.enter_context(open_sandbox(region=REGION, state_path=aws_env))
+            session.client("ecr").create_repository(repositoryName="written/by-sandbox")
+            wait_until_serving = stack.enter_context(starting_serve(aws_env, log_dir=tmp_path))
+            # The run holds the state: the server waits instead of serving a copy it would lose.
+            with pytest.raises(TimeoutError):
+                wait_until_serving(3.0)
+        finally:
+            sandbox_run.close()  # the run saves and releases the lock
+        served = wait_until_serving(TIMEOUT_S)
+        listed = _client(served).describe_repositories()["repositories"]
+        assert [r["repositoryName"] for r in listed] == ["written/by-sandbox"]
+        assert served.stop() == 0

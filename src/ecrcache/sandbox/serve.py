@@ -107,6 +107,12 @@ class StateSaver:
             self._statefile.restore(saved)
             self._last = self._statefile.encode(self._statefile.snapshot())
 
+    def save_at_exit(self) -> None:
+        """A last save, in case a change came from a request not taken for one; none for a
+        server that neither loaded nor saved a state (it would only write an empty account)."""
+        if self._last is not None:
+            self.save()
+
     def save(self) -> bool:
         data = self._statefile.encode(self._statefile.snapshot())
         if data == self._last:
@@ -277,5 +283,5 @@ def sandbox_server(
             httpd.server_close()
             app.close()
             with contextlib.suppress(Exception):  # every change was saved as it was answered
-                saver.save()
+                saver.save_at_exit()
             runtime.announce_server(state_path, None)
