@@ -95,7 +95,10 @@ def test_aws_cli_and_ecrcache_over_http_then_the_same_state_for_sandbox(
 
     # Saved as it changes: the file already holds what the server acknowledged.
     code, out, _ = cli(capsys, "sandbox", "status", "-o", "json")
-    assert code == 0 and json.loads(out)["data"]["rules"] == 5
+    data = json.loads(out)["data"]
+    assert code == 0 and (data["rules"], data["served_at"]) == (5, url)
+    code, out, _ = cli(capsys, "cost-report", "--actual", "-c", str(config), "--endpoint-url", url)
+    assert code == 0, out  # Cost Explorer through the same endpoint
     # Meanwhile --sandbox (and reset) are refused in one line naming the endpoint to use.
     for args in (("--sandbox", "plan", "-c", str(EXAMPLE)), ("sandbox", "reset")):
         code, out, err = cli(capsys, *args)
@@ -112,11 +115,35 @@ def test_aws_cli_and_ecrcache_over_http_then_the_same_state_for_sandbox(
     assert f"Stopped the sandbox server; its state is in {served.state_path}." in log
     assert "Traceback" not in log
     assert "ecr.CreatePullThroughCacheRule 200 (saved)" in log
+    for call in ("sts.GetCallerIdentity", "iam.CreatePolicy", "secretsmanager.CreateSecret"):
+        assert f"{call} 200" in log  # every service ecrcache uses, through the one endpoint
+    assert "ce.GetCostAndUsage 200" in log
     assert "dckr_pat" not in log and "testing" not in log  # no secret, no access key
 
     code, out, err = cli(capsys, "--sandbox", "plan", "-c", str(EXAMPLE), "--detailed-exitcode")
     assert code == 0, out + err
     assert "No changes." in out
+    code, out, _ = cli(capsys, "sandbox", "status", "-o", "json")
+    assert json.loads(out)["data"]["served_at"] is None  # the server is gone
+
+
+def test_endpoint_url_reaches_every_client_ecrcache_makes() -> None:
+    from functools import cached_property
+
+    from ecrcache.aws import Clients
+    from ecrcache.doctor.context import doctor_clients
+
+    url = "http://127.0.0.1:1"
+    clients = Clients(boto3.session.Session(region_name=REGION), REGION, endpoint_url=url)
+    services = [
+        name
+        for name, attr in vars(Clients).items()
+        if isinstance(attr, cached_property) and name != "account_id"
+    ]
+    assert {"ecr", "secretsmanager", "sts", "iam", "ce"} <= set(services)
+    for bundle in (clients, doctor_clients(clients)):
+        for name in services:
+            assert getattr(bundle, name).meta.endpoint_url == url, name
 
 
 def test_port_zero_busy_port_second_server_and_sigterm(

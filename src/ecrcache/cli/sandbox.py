@@ -49,11 +49,13 @@ def reset(ctx: typer.Context) -> None:
 
 @sandbox_app.command()
 def status(ctx: typer.Context) -> None:
-    """Where the sandbox state is, and how many rules, templates, repositories and secrets."""
-    from ecrcache.sandbox.runtime import sandbox_status
+    """Where the sandbox state is, how many rules, templates, repositories and secrets, and
+    the endpoint of the `sandbox serve` holding it, if one does."""
+    from ecrcache.sandbox.runtime import live_server, sandbox_status
 
     opts = _opts(ctx)
     st = sandbox_status()
+    served_at = live_server(st.path)
     counts = {
         "rules": st.rules,
         "templates": st.templates,
@@ -69,6 +71,7 @@ def status(ctx: typer.Context) -> None:
             "exists": st.exists,
             "size_bytes": st.size_bytes,
             **counts,
+            "served_at": served_at,
         }
         write_json(envelope("sandbox status", data), sys.stdout)
         return
@@ -77,10 +80,12 @@ def status(ctx: typer.Context) -> None:
     out = console(no_color=opts.no_color)
     if not st.exists:
         out.print(f"No sandbox state yet ({st.path}): the sandbox is empty.", markup=False)
-        return
-    out.print(f"Sandbox state: {st.path} ({st.size_bytes} bytes)", markup=False)
-    for name, count in counts.items():
-        out.print(f"  {name:<13}{count}", markup=False)
+    else:
+        out.print(f"Sandbox state: {st.path} ({st.size_bytes} bytes)", markup=False)
+        for name, count in counts.items():
+            out.print(f"  {name:<13}{count}", markup=False)
+    if served_at:
+        out.print(f"Served by `ecrcache sandbox serve` at {served_at}", markup=False)
 
 
 def _serve_banner(url: str, state: str) -> list[str]:

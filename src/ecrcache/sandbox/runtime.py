@@ -92,6 +92,25 @@ def serving_endpoint(state_path: Path) -> str | None:
     return endpoint if isinstance(endpoint, str) else None
 
 
+def live_server(state_path: Path) -> str | None:
+    """The endpoint of the ``sandbox serve`` holding the state now, None when none does."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(lock_path(state_path), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # free: no server (a stale announcement)
+        return None
+    except BlockingIOError:
+        return serving_endpoint(state_path)
+    finally:
+        os.close(fd)
+
+
 def announce_server(state_path: Path, endpoint: str | None) -> None:
     """Record (or, with None, clear) in the lock file that a server holds the state, so that a
     ``--sandbox`` run can name the endpoint to use instead. The caller holds the lock."""
