@@ -97,7 +97,7 @@ def _serve_banner(url: str, state: str) -> list[str]:
         "Point any AWS client at it; any access key is accepted:",
         f"  ecrcache --endpoint-url {url} plan -c ecrcache.toml",
         f"  aws --endpoint-url {url} ecr describe-pull-through-cache-rules",
-        f"  export AWS_ENDPOINT_URL={url}   # boto3, the AWS CLI v2, Terraform",
+        f"  export AWS_ENDPOINT_URL={url}   # the AWS SDKs and CLI read it",
         "Press Ctrl-C to stop.",
     ]
 

@@ -118,8 +118,7 @@ def announce_server(state_path: Path, endpoint: str | None) -> None:
     lock_path(state_path).write_text(text if endpoint else "")
 
 
-def _held_by_server(state_path: Path) -> SandboxError:
-    endpoint = serving_endpoint(state_path)
+def _held_by_server(state_path: Path, endpoint: str) -> SandboxError:
     return SandboxError(
         f"the sandbox state {state_path} is held by `ecrcache sandbox serve` at {endpoint}",
         hint=f"point the command at it with --endpoint-url {endpoint} instead of --sandbox, "
@@ -147,8 +146,9 @@ def _locked(state_path: Path) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if serving_endpoint(state_path):
-                    raise _held_by_server(state_path) from None
+                endpoint = serving_endpoint(state_path)
+                if endpoint:
+                    raise _held_by_server(state_path, endpoint) from None
                 if time.monotonic() > deadline:
                     raise SandboxError(
                         f"the sandbox state {state_path} is in use by another ecrcache process",
