@@ -148,6 +148,7 @@ def test_a_change_that_could_not_be_saved_is_not_answered_as_a_success() -> None
     status, body = _run(app, create, events)
     assert status.startswith("500") and b"InternalFailure" in body
     assert any("cannot save the sandbox state" in line for line in lines)
+    assert any("No space left on device" in line for line in lines)
 
 
 def test_a_stopping_server_refuses_new_requests() -> None:
@@ -156,3 +157,20 @@ def test_a_stopping_server_refuses_new_requests() -> None:
     assert app.close(timeout=1.0) is True
     status, _ = _run(app, _json_request("ecr", "x.CreateRepository"), events)
     assert status.startswith("503") and "moto" not in events
+
+
+def test_an_error_inside_moto_is_one_line_a_500_and_still_saved() -> None:
+    events: list[str] = []
+    lines: list[str] = []
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        events.append("moto")
+        raise TypeError("'NoneType' object is not iterable: secret-ish request text")
+
+    app = StateKeepingApp(broken, _RecordingSaver(events), lines.append)
+    put = _json_request("ecr", "x.PutRegistryScanningConfiguration")
+    status, body = _run(app, put, events)
+    assert status.startswith("500") and b"InternalFailure" in body and b"TypeError" in body
+    assert events == ["moto", "save", "answer"]  # it may have changed something: the file follows
+    assert len(lines) == 1 and "ecr.PutRegistryScanningConfiguration 500 (TypeError at" in lines[0]
+    assert "secret-ish" not in lines[0] and b"secret-ish" not in body

@@ -140,7 +140,8 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        with sandbox_server(port=port, state_path=path, log=None if quiet else log) as server:
+        logger = None if quiet else log
+        with sandbox_server(port=port, state_path=path, log=logger, debug=opts.debug) as server:
             if opts.json:
                 from ecrcache.result import envelope, write_json
 

@@ -15,6 +15,10 @@ a small middleware, ``StateKeepingApp``, that makes it the same simulated accoun
   server's clients for as long as a ``--sandbox`` command ran, for no gain over pointing that
   command at the server.
 
+An error inside moto or the extension (an operation moto models only in part) is answered as
+AWS answers its own, a 500 InternalFailure, and logged in one line naming the exception's type
+and place, not its message, which may quote the request; the traceback only with --debug.
+
 Any access key is accepted (moto checks no signature) and maps to the sandbox's account.
 """
 
@@ -28,6 +32,7 @@ import logging
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +103,6 @@ class StateSaver:
         self.path = path
         self._statefile = statefile
         self._last: bytes | None = None
-        self.saves = 0
 
     def load(self) -> None:
         """Put the saved account in place (before the server takes any request)."""
@@ -119,17 +123,24 @@ class StateSaver:
             return False
         self._statefile.write_bytes(self.path, data)
         self._last = data
-        self.saves += 1
         return True
 
 
 class StateKeepingApp:
     """WSGI middleware: one request at a time, and the state saved before a change is answered."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], saver: StateSaver, log: Log) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        saver: StateSaver,
+        log: Log,
+        *,
+        debug: bool = False,
+    ) -> None:
         self._app = app
         self._saver = saver
         self._log = log
+        self._debug = debug
         self._lock = threading.Lock()
         self._closing = False
 
@@ -147,15 +158,23 @@ class StateKeepingApp:
         with self._lock:
             if self._closing:
                 return _plain(start_response, "503 Service Unavailable", "the sandbox is stopping")
-            status, headers, body = _call(self._app, environ)
             note = ""
+            try:
+                status, headers, body = _call(self._app, environ)
+            except Exception as exc:  # a gap in moto or the extension: one line, not a page
+                note = f" ({_where(exc)})"
+                if self._debug:
+                    self._log("".join(traceback.format_exception(exc)).rstrip())
+                status, headers, body = _error("500 Internal Server Error", exc)
             if changes:
                 try:
-                    note = " (saved)" if self._saver.save() else ""
+                    note += " (saved)" if self._saver.save() else ""
                 except Exception as exc:  # the change is in memory only: do not acknowledge it
-                    self._log(f"cannot save the sandbox state {self._saver.path}: {exc!r}")
+                    why = exc.strerror if isinstance(exc, OSError) else _where(exc)
+                    self._log(f"cannot save the sandbox state {self._saver.path}: {why}")
                     status, headers, body = _error("500 Internal Server Error", exc)
-        name = ".".join(p for p in (service, op) if p) or f"{environ.get('REQUEST_METHOD')} path"
+        name = ".".join(p for p in (service, op) if p)
+        name = name or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
         self._log(f"{time.strftime('%H:%M:%S')} {name} {status.split(' ', 1)[0]}{note}")
         start_response(status, headers)
         return [body]
@@ -180,8 +199,19 @@ def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple
     return got["status"], list(got["headers"]), b"".join(written)
 
 
+def _where(exc: BaseException) -> str:
+    """The exception's type and innermost frame, not its message (which may quote a request)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    parts = Path(last.filename).parts
+    short = "/".join(parts[-3:])
+    return f"{type(exc).__name__} at {short}:{last.lineno}"
+
+
 def _error(status: str, exc: BaseException) -> tuple[str, Any, bytes]:
-    doc = {"__type": "InternalFailure", "message": f"state not saved ({type(exc).__name__})"}
+    doc = {"__type": "InternalFailure", "message": f"sandbox internal error ({_where(exc)})"}
     return status, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(doc).encode()
 
 
@@ -235,7 +265,7 @@ class SandboxServer:
 
 @contextlib.contextmanager
 def sandbox_server(
-    *, port: int, state_path: Path, log: Log | None = None
+    *, port: int, state_path: Path, log: Log | None = None, debug: bool = False
 ) -> Iterator[SandboxServer]:
     """Take the state's lock, load the saved account, listen on 127.0.0.1:``port``; on exit
     wait for the request in progress, save, and release the lock. SandboxError (one line, a
@@ -261,7 +291,10 @@ def sandbox_server(
         sock = _listen(port)
         bound = sock.getsockname()[1]
         app = StateKeepingApp(
-            DomainDispatcherApplication(create_backend_app), saver, log or (lambda _: None)
+            DomainDispatcherApplication(create_backend_app),
+            saver,
+            log or (lambda _: None),
+            debug=debug,
         )
         try:
             httpd = make_server(
