@@ -14,6 +14,8 @@ from hypothesis import settings
 if TYPE_CHECKING:
     import boto3
 
+    from serve_support import ServedSandbox
+
 REGION = "af-south-1"
 
 # Property tests: no deadline (a loaded 2-core CI machine is slow), and in CI a fixed seed so a
@@ -64,3 +66,14 @@ def aws() -> Iterator[boto3.session.Session]:
     install()
     with mock_aws():
         yield boto3.session.Session(region_name=REGION)
+
+
+@pytest.fixture
+def sandbox_server(aws_env: Path, tmp_path: Path) -> Iterator[ServedSandbox]:
+    """``ecrcache sandbox serve --port 0`` in its own process, on this test's private state file
+    (``aws_env``): ``.endpoint`` (``http://127.0.0.1:PORT``), ``.state_path``, ``.stop(sig)``,
+    ``.log()``. Killed at teardown. See tests/serve_support.py."""
+    from serve_support import served_sandbox
+
+    with served_sandbox(aws_env, log_dir=tmp_path / "serve-logs") as served:
+        yield served

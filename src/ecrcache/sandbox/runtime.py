@@ -8,6 +8,7 @@ account would. One invocation at a time holds the state (a lock file beside it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -76,17 +77,68 @@ def _fake_aws_env(region: str) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def lock_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.name + ".lock")
+
+
+def serving_endpoint(state_path: Path) -> str | None:
+    """The endpoint ``ecrcache sandbox serve`` announced in the lock file, if it does (it may be
+    stale: only meaningful while the lock is held)."""
+    try:
+        doc = json.loads(lock_path(state_path).read_text() or "null")
+    except (OSError, ValueError):
+        return None
+    endpoint = doc.get("endpoint") if isinstance(doc, dict) else None
+    return endpoint if isinstance(endpoint, str) else None
+
+
+def live_server(state_path: Path) -> str | None:
+    """The endpoint of the ``sandbox serve`` holding the state now, None when none does."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(lock_path(state_path), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # free: no server (a stale announcement)
+        return None
+    except BlockingIOError:
+        return serving_endpoint(state_path)
+    finally:
+        os.close(fd)
+
+
+def announce_server(state_path: Path, endpoint: str | None) -> None:
+    """Record (or, with None, clear) in the lock file that a server holds the state, so that a
+    ``--sandbox`` run can name the endpoint to use instead. The caller holds the lock."""
+    text = json.dumps({"owner": "sandbox serve", "endpoint": endpoint, "pid": os.getpid()})
+    lock_path(state_path).write_text(text if endpoint else "")
+
+
+def _held_by_server(state_path: Path, endpoint: str) -> SandboxError:
+    return SandboxError(
+        f"the sandbox state {state_path} is held by `ecrcache sandbox serve` at {endpoint}",
+        hint=f"point the command at it with --endpoint-url {endpoint} instead of --sandbox, "
+        "or stop the server (Ctrl-C) first",
+    )
+
+
 @contextlib.contextmanager
 def _locked(state_path: Path) -> Iterator[None]:
-    """An exclusive lock on ``<state>.lock`` against concurrent invocations (POSIX flock)."""
+    """An exclusive lock on ``<state>.lock`` against concurrent invocations (POSIX flock).
+
+    A running ``sandbox serve`` holds it for its whole life: waiting would be pointless, so that
+    is refused at once, naming the server's endpoint (see ``announce_server``)."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock, as before the sandbox had one
         yield
         return
     state_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock_path = state_path.with_name(state_path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_path(state_path), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + _LOCK_TIMEOUT_S
         while True:
@@ -94,12 +146,16 @@ def _locked(state_path: Path) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                endpoint = serving_endpoint(state_path)
+                if endpoint:
+                    raise _held_by_server(state_path, endpoint) from None
                 if time.monotonic() > deadline:
                     raise SandboxError(
                         f"the sandbox state {state_path} is in use by another ecrcache process",
                         hint="wait for it to finish, then run the command again",
                     ) from None
                 time.sleep(0.05)
+        os.ftruncate(fd, 0)  # a server killed with SIGKILL left its announcement behind
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -154,10 +210,13 @@ def open_sandbox(*, region: str, state_path: Path | None = None) -> Iterator[bot
 def reset_sandbox(state_path: Path | None = None) -> bool:
     """Delete the state file; True if there was one."""
     path = state_path or default_state_path()
-    try:
-        path.unlink()
-    except FileNotFoundError:
+    if not path.parent.is_dir():
         return False
+    with _locked(path):  # not under a running `sandbox serve`, which would write it back
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
     return True
 
 

@@ -12,6 +12,7 @@ directory), so it is trusted as their Python environment is.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 import tempfile
@@ -77,16 +78,28 @@ def _version() -> str:
     return str(moto.__version__)
 
 
+def encode(state: Snapshot) -> bytes:
+    """The file's content for ``state`` (``sandbox serve`` compares it to skip unchanged saves)."""
+    buf = io.BytesIO()
+    buf.write(MAGIC)
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        {"format": FORMAT, "moto": _version(), "backends": state}
+    )
+    return buf.getvalue()
+
+
 def write(path: Path, state: Snapshot) -> None:
-    """Write atomically: a temporary file (mode 0600) in the same directory, then os.replace."""
+    write_bytes(path, encode(state))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write atomically: a temporary file (mode 0600) in the same directory, fsync, os.replace.
+    A reader, or a crash at any point, sees the old content or the new, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC)
-            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                {"format": FORMAT, "moto": _version(), "backends": state}
-            )
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
