@@ -78,6 +78,10 @@ def test_aws_cli_and_ecrcache_over_http_then_the_same_state_for_sandbox(
     rules = _aws(served, "ecr", "describe-pull-through-cache-rules")
     assert rules["pullThroughCacheRules"] == []
     assert _aws(served, "sts", "get-caller-identity")["Account"] == SANDBOX_ACCOUNT_ID
+    # A new account holds the puller role the example names, as under --sandbox (ECR refuses a
+    # registry policy naming a principal IAM does not know: sandbox/principal_validation).
+    role = _aws(served, "iam", "get-role", "--role-name", "eks-node")["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:role/eks-node"
 
     monkeypatch.setenv("DOCKERHUB_TOKEN", "dckr_pat_serve_test")
     monkeypatch.setenv("GHCR_TOKEN", "ghp_serve_test")

@@ -54,3 +54,21 @@ def seed(iam: Any) -> None:
         PolicyName="ecr-pull",
         PolicyDocument=json.dumps(_NODE_ECR_PULL),
     )
+
+
+def seed_backend(account_id: str) -> None:
+    """The same roles, written straight into moto's IAM backend: for ``sandbox serve``, which
+    has no client of its own before it listens."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["global"]
+    iam.create_role(
+        role_name=EXAMPLE_NODE_ROLE,
+        assume_role_policy_document=json.dumps(_TRUST_EC2),
+        path="/",
+        permissions_boundary=None,
+        description="sandbox: the node role config.example.toml names as a puller",
+        tags=[],
+        max_session_duration=None,
+    )
+    iam.put_role_policy(EXAMPLE_NODE_ROLE, "ecr-pull", json.dumps(_NODE_ECR_PULL))

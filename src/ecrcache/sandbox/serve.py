@@ -110,6 +110,14 @@ class StateSaver:
         if saved:
             self._statefile.restore(saved)
             self._last = self._statefile.encode(self._statefile.snapshot())
+            return
+        # A new account starts as --sandbox starts one: with the roles the example names.
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        from ecrcache.sandbox.seed import seed_backend
+
+        seed_backend(DEFAULT_ACCOUNT_ID)
+        self._last = b""  # not saved yet: the first change (or the exit) writes it
 
     def save_at_exit(self) -> None:
         """A last save, in case a change came from a request not taken for one; none for a
