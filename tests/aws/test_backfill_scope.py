@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, plan
+from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, example_roles, plan
 
 from ecrcache import lifecycle
 from ecrcache.config import Config, parse_config
@@ -91,6 +91,7 @@ def touched(result: Any) -> set[str]:
 def test_example_backfill_changes_only_the_cache_repositories(
     aws: boto3.session.Session,
 ) -> None:
+    example_roles(aws)  # the puller role the example names (ECR refuses unknown principals)
     doc = example_doc()
     # Before: the same rules and application repositories, no templates, and one more
     # application repository that the final config no longer declares.
@@ -283,6 +284,7 @@ def ci_resources(session: boto3.session.Session) -> str:
 
 
 def test_a_rule_left_in_place_stays_in_the_policies(aws: boto3.session.Session) -> None:
+    example_roles(aws)
     apply(policy_config(TWO_RULES), clients(aws))
     assert granted_prefixes(aws) == {"quay", "k8s"}
     assert "repository/k8s/" in ci_resources(aws)
@@ -301,6 +303,7 @@ def test_a_rule_left_in_place_stays_in_the_policies(aws: boto3.session.Session) 
 def test_with_prune_the_policies_cover_only_the_declared_rules(
     aws: boto3.session.Session,
 ) -> None:
+    example_roles(aws)
     apply(policy_config(TWO_RULES), clients(aws))
     only_quay = policy_config({"quay": {"upstream": "quay"}})
     result = plan(only_quay, clients(aws), prune=True)
