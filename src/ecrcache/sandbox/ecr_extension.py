@@ -18,11 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ecrcache.sandbox import (
+    iam_policy_deletion,
     image_sizes,
     lifecycle_validation,
     models,
     registry_policy_validation,
     responses,
+    secret_deletion,
     templates,
 )
 
@@ -58,6 +60,9 @@ def install() -> None:
     # PutLifecyclePolicy accepts what ECR accepts now (archive rules): lifecycle_validation.
     lifecycle_validation.install()
     registry_policy_validation.install()
+    # Repeats of a call whose response was lost meet what AWS answers then.
+    secret_deletion.install()
+    iam_policy_deletion.install()
 
 
 def inject_secret_not_found(count: int) -> None:
