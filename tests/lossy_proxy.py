@@ -1,7 +1,8 @@
 """A loopback HTTP proxy that loses responses: it forwards every request to an AWS-like endpoint,
 lets the server apply it, and for one chosen (service, operation) occurrence closes the
 connection instead of sending the response back. botocore then sees a connection error and
-retries, exactly as when AWS applies a call and the answer is lost on the way.
+retries, exactly as when AWS applies a call and the answer is lost on the way. It can lose the
+request instead (``before=True``): the connection drops before the server sees it.
 
 The operation is read from the request as AWS itself routes it: the ``X-Amz-Target`` header of
 the JSON protocols (ECR, Secrets Manager, STS is query), else the ``Action`` form field of the
@@ -41,6 +42,7 @@ class LossyProxy:
     seen: list[tuple[str, str]] = field(default_factory=list)
     lost: list[tuple[str, str]] = field(default_factory=list)
     _armed: tuple[str, str] | None = None
+    _before: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -50,10 +52,12 @@ class LossyProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def lose_next(self, service: str, operation: str) -> None:
-        """Lose the response of the next ``service`` ``operation`` request (once)."""
+    def lose_next(self, service: str, operation: str, *, before: bool = False) -> None:
+        """Lose the response of the next ``service`` ``operation`` request (once); with
+        ``before``, lose the request itself (the server never applies it)."""
         with self._lock:
             self._armed = (service, operation)
+            self._before = before
 
     def reset(self) -> None:
         with self._lock:
@@ -61,10 +65,12 @@ class LossyProxy:
             self.seen.clear()
             self.lost.clear()
 
-    def _should_lose(self, op: tuple[str, str]) -> bool:
+    def _should_lose(self, op: tuple[str, str], *, before: bool) -> bool:
+        """Count ``op`` (once, on its way in) and say whether to lose it at this point."""
         with self._lock:
-            self.seen.append(op)
-            if self._armed == op:
+            if before:
+                self.seen.append(op)
+            if self._armed == op and self._before == before:
                 self._armed = None
                 self.lost.append(op)
                 return True
@@ -84,6 +90,10 @@ class LossyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                op = operation_of(headers, body)
+                if proxy._should_lose(op, before=True):
+                    self.close_connection = True  # never forwarded
+                    return
                 conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
                 try:
                     conn.request(self.command, self.path, body=body, headers=dict(self.headers))
@@ -91,7 +101,7 @@ class LossyProxy:
                     data = resp.read()
                 finally:
                     conn.close()
-                if proxy._should_lose(operation_of(headers, body)):
+                if proxy._should_lose(op, before=False):
                     # Applied upstream; the caller never hears back.
                     self.close_connection = True
                     return

@@ -89,7 +89,7 @@ def create(
     if not matches(kind, want, have):
         raise AwsError(
             f"cannot {doing}: it already exists with other settings ({code})",
-            hint="something else made it while this apply ran; run plan to see how it differs",
+            hint="it was made while this apply ran; the next plan shows how it differs",
             aws_code=code,
         )
     log.debug("%s: %s, and it matches the plan: done", doing, code)

@@ -26,7 +26,14 @@ import pytest
 import tomli_w
 
 from ecrcache import aws as ecrcache_aws
+from ecrcache.apply import ApplyContext
+from ecrcache.apply import run as run_plan
+from ecrcache.aws import Clients
 from ecrcache.cli.app import run
+from ecrcache.config import parse_config
+from ecrcache.credentials import SourceReader
+from ecrcache.errors import ApplyError
+from ecrcache.reconcile import make_plan
 from lossy_proxy import LossyProxy
 
 REGION = "af-south-1"
@@ -401,3 +408,102 @@ def test_a_lost_response_is_harmless(
     if case.lose == ("iam", "CreatePolicyVersion"):
         # sent once: read back after the lost response, not retried
         assert endpoint.proxy.seen.count(case.lose) == 1
+
+
+# --- the read-back paths that no clean run takes --------------------------------------------------
+
+
+def plan_via(ep_url: str, doc: dict[str, Any], env: dict[str, str]) -> tuple[Any, Clients]:
+    sleeps: list[float] = []
+    c = Clients(boto3.session.Session(region_name=REGION), REGION, endpoint_url=ep_url)
+    c.sleep = sleeps.append
+    c.sleeps = sleeps  # type: ignore[attr-defined]
+    return make_plan(parse_config(doc), c, reader=SourceReader(environ=env)), c
+
+
+def apply_plan(result: Any, c: Clients) -> None:
+    secret_arns = {s.name: s.arn for s in result.live.secrets.values() if s.arn}
+    run_plan(result.plan, ApplyContext(c, result.account_id, REGION, secret_arns))
+
+
+def test_a_policy_version_whose_request_was_lost_is_created_once_more(
+    endpoint: Endpoint, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CreatePolicyVersion goes out without botocore's retries; when it fails in a way that may
+    hide an applied call, apply reads the default version back and creates only if absent."""
+    endpoint.reset()
+    code, _, err = ecrcache(
+        capsys,
+        endpoint.direct,
+        "apply",
+        "--yes",
+        "-c",
+        write(tmp_path, "a.toml", cfg(**ci("plan"))),
+    )
+    assert code == 0, err
+    result, c = plan_via(endpoint.proxy.url, cfg(**ci("plan", "push")), {})
+    endpoint.proxy.lose_next("iam", "CreatePolicyVersion", before=True)
+    apply_plan(result, c)
+    op = ("iam", "CreatePolicyVersion")
+    assert endpoint.proxy.lost == [op] and endpoint.proxy.seen.count(op) == 2
+    assert c.sleeps == [1.0]  # type: ignore[attr-defined]
+    versions = endpoint.client("iam").list_policy_versions(PolicyArn=ci_arn())["Versions"]
+    assert sorted(v["VersionId"] for v in versions) == ["v1", "v2"]
+    assert plan_via(endpoint.direct, cfg(**ci("plan", "push")), {})[0].plan.empty
+
+
+def test_an_object_made_meanwhile_with_other_settings_fails_in_one_line(
+    endpoint: Endpoint,
+) -> None:
+    """ "Already exists" is done only when what exists is what the plan wanted."""
+    endpoint.reset()
+    result, c = plan_via(endpoint.direct, cfg(**TEMPLATE), {})
+    endpoint.client("ecr").create_repository_creation_template(
+        prefix="quay", appliedFor=["PULL_THROUGH_CACHE"], description="someone else's"
+    )
+    with pytest.raises(ApplyError) as exc:
+        apply_plan(result, c)
+    assert exc.value.message == (
+        "create template.quay failed: cannot create template quay: it already exists with "
+        "other settings (TemplateAlreadyExistsException)"
+    )
+    assert "Run apply again" in (exc.value.hint or "")  # the next plan shows the update
+    template = endpoint.client("ecr").describe_repository_creation_templates(prefixes=["quay"])
+    assert template["repositoryCreationTemplates"][0]["description"] == "someone else's"
+
+
+def test_a_secret_made_meanwhile_with_another_value_is_not_overwritten(
+    endpoint: Endpoint,
+) -> None:
+    endpoint.reset()
+    result, c = plan_via(endpoint.direct, cfg(docker_hub()), {"TOK": TOKEN})
+    sm = endpoint.client("secretsmanager")
+    sm.create_secret(Name="ecr-pullthroughcache/docker-hub", SecretString="someone else's")
+    with pytest.raises(ApplyError, match="already exists with other settings"):
+        apply_plan(result, c)
+    ids = sm.list_secret_version_ids(SecretId="ecr-pullthroughcache/docker-hub")["Versions"]
+    assert len(ids) == 1  # no PutSecretValue over someone else's secret
+    assert (
+        sm.get_secret_value(SecretId="ecr-pullthroughcache/docker-hub")["SecretString"]
+        == "someone else's"
+    )
+
+
+def test_secrets_manager_ignores_a_repeat_with_the_same_token(endpoint: Endpoint) -> None:
+    """What apply relies on for CreateSecret and PutSecretValue (Secrets Manager API reference,
+    ClientRequestToken: "If a version with this value already exists and the version
+    SecretString and SecretBinary values are the same as those in the request, then the request
+    is ignored"; a different value with the same token fails, ResourceExistsException)."""
+    endpoint.reset()
+    sm = endpoint.client("secretsmanager")
+    token = "0123456789abcdef0123456789abcdef"
+    name = "ecr-pullthroughcache/x"
+    first = sm.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+    again = sm.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+    assert again["ARN"] == first["ARN"] and again["VersionId"] == token
+    put = "fedcba9876543210fedcba9876543210"
+    sm.put_secret_value(SecretId=name, SecretString="w", ClientRequestToken=put)
+    sm.put_secret_value(SecretId=name, SecretString="w", ClientRequestToken=put)
+    assert len(sm.list_secret_version_ids(SecretId=name)["Versions"]) == 2
+    with pytest.raises(sm.exceptions.ResourceExistsException):
+        sm.put_secret_value(SecretId=name, SecretString="other", ClientRequestToken=put)
