@@ -48,6 +48,7 @@ class Endpoint:
 
     direct: str
     proxy: LossyProxy
+    clients: dict[str, Any] = field(default_factory=dict)
 
     def reset(self) -> None:
         urllib.request.urlopen(
@@ -56,7 +57,11 @@ class Endpoint:
         self.proxy.reset()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.direct)
+        """A plain boto3 client on the server itself (no proxy, no ecrcache)."""
+        if service not in self.clients:
+            session = boto3.session.Session(region_name=REGION)
+            self.clients[service] = session.client(service, endpoint_url=self.direct)
+        return self.clients[service]
 
 
 @pytest.fixture(scope="module")
