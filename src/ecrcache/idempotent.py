@@ -1,9 +1,10 @@
 """Mutating calls whose response may be lost after AWS applied them.
 
 AWS sometimes applies a call and the client never hears back; botocore then retries, and the
-retry meets the effect of the first attempt. apply's handlers make every mutating call through
-one of the three helpers here, so that such a retry counts as done exactly when the account now
-holds what the plan wanted, and never creates a second object:
+retry meets the effect of the first attempt. apply's handlers make every call whose repeat
+answers differently (creates, deletes) through one of the three helpers here, so that such a
+retry counts as done exactly when the account now holds what the plan wanted, and never creates
+a second object:
 
 - ``create``: an "already exists" answer is read back and compared with the plan's object
   (through ``plan.diff``, the same comparison plan makes); equal is done, different is one
