@@ -1,7 +1,9 @@
 """Run a plan against the account: one handler per (kind, action), in the plan's order.
 
-Handlers are idempotent where the API allows (a resource that already exists or is already gone
-counts as done). On a failure apply stops and the ApplyError lists exactly what had been applied.
+Handlers survive a lost response (AWS applied the call, botocore retried it): "already exists"
+counts as done when the object read back is what the plan wanted, "already gone" counts as done,
+and no retry creates a second object (``idempotent``). On a failure apply stops and the
+ApplyError lists exactly what had been applied.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ecrcache import idempotent
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, AwsError, EcrcacheError
 from ecrcache.iam_propagation import (
@@ -109,24 +112,26 @@ def _secret(change: Change) -> Secret:
 
 def create_secret(ctx: ApplyContext, change: Change) -> None:
     want = _secret(change)
-    assert want.value is not None
+    value = want.value
+    assert value is not None
     sm = ctx.clients.secretsmanager
-    try:
-        resp = sm.create_secret(
+    # botocore's retry repeats the ClientRequestToken, which Secrets Manager ignores when the
+    # value is the same; ResourceExistsException is a secret made by someone else meanwhile.
+    resp = idempotent.create(
+        lambda: sm.create_secret(
             Name=want.name,
-            SecretString=want.value.reveal(),
+            SecretString=value.reveal(),
             Description="Upstream registry credentials for an ECR pull-through cache rule",
             Tags=[{"Key": k, "Value": v} for k, v in (want.tags or MANAGED_TAGS)],
-        )
+        ),
+        kind="secret",
+        want=want,
+        exists={"ResourceExistsException"},
+        read_back=lambda: idempotent.read_secret(ctx.clients, want.name),
+        doing=f"create secret {want.name}",
+    )
+    if resp is not None:
         ctx.secret_arns[want.name] = resp["ARN"]
-    except Exception as exc:
-        if error_code(exc) != "ResourceExistsException":
-            raise translate(exc, f"create secret {want.name}") from None
-        # Created by an earlier, interrupted apply: make it match instead.
-        with aws_errors(f"update secret {want.name}"):
-            arn = sm.describe_secret(SecretId=want.name)["ARN"]
-            sm.put_secret_value(SecretId=arn, SecretString=want.value.reveal())
-        ctx.secret_arns[want.name] = arn
 
 
 def update_secret(ctx: ApplyContext, change: Change) -> None:
@@ -148,13 +153,19 @@ def update_secret(ctx: ApplyContext, change: Change) -> None:
 
 def delete_secret(ctx: ApplyContext, change: Change) -> None:
     have = _secret(change)
-    try:
-        ctx.clients.secretsmanager.delete_secret(
-            SecretId=have.arn or have.name, RecoveryWindowInDays=SECRET_RECOVERY_DAYS
-        )
-    except Exception as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise translate(exc, f"delete secret {have.name}") from None
+    secret_id = have.arn or have.name
+    idempotent.delete(
+        lambda: ctx.clients.secretsmanager.delete_secret(
+            SecretId=secret_id, RecoveryWindowInDays=SECRET_RECOVERY_DAYS
+        ),
+        gone={"ResourceNotFoundException"},
+        # a repeat meets the deletion the first attempt scheduled
+        scheduled=(
+            "InvalidRequestException",
+            lambda: idempotent.secret_scheduled_for_deletion(ctx.clients, secret_id),
+        ),
+        doing=f"delete secret {have.name}",
+    )
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -218,15 +229,16 @@ def create_rule(ctx: ApplyContext, change: Change) -> None:
     if want.upstream_prefix != "ROOT":
         params["upstreamRepositoryPrefix"] = want.upstream_prefix
     doing = f"create rule {want.prefix}"
-    try:
-        _with_propagation_retry(
+    idempotent.create(
+        lambda: _with_propagation_retry(
             ctx, change, doing, lambda: ctx.clients.ecr.create_pull_through_cache_rule(**params)
-        )
-    except AwsError as exc:
-        # An interrupted earlier apply may have created it already; the next plan shows any
-        # difference, so treat "already exists" with the same settings as done.
-        if exc.aws_code != "PullThroughCacheRuleAlreadyExistsException":
-            raise
+        ),
+        kind="rule",
+        want=want,
+        exists={"PullThroughCacheRuleAlreadyExistsException"},
+        read_back=lambda: idempotent.read_rule(ctx.clients, want.prefix, ctx.secret_arns),
+        doing=doing,
+    )
 
 
 def update_rule(ctx: ApplyContext, change: Change) -> None:
@@ -248,11 +260,11 @@ def update_rule(ctx: ApplyContext, change: Change) -> None:
 
 def delete_rule(ctx: ApplyContext, change: Change) -> None:
     have = _rule(change.before)
-    try:
-        ctx.clients.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=have.prefix)
-    except Exception as exc:
-        if error_code(exc) != "PullThroughCacheRuleNotFoundException":
-            raise translate(exc, f"delete rule {have.prefix}") from None
+    idempotent.delete(
+        lambda: ctx.clients.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=have.prefix),
+        gone={"PullThroughCacheRuleNotFoundException"},
+        doing=f"delete rule {have.prefix}",
+    )
 
 
 def replace_rule(ctx: ApplyContext, change: Change) -> None:
@@ -333,8 +345,15 @@ def _filters(patterns: tuple[str, ...]) -> list[dict[str, str]]:
 def create_template(ctx: ApplyContext, change: Change) -> None:
     t = change.after
     assert isinstance(t, Template)
-    with aws_errors(f"create template {t.prefix}"):
-        ctx.clients.ecr.create_repository_creation_template(**_template_params(t))
+    params = _template_params(t)
+    idempotent.create(
+        lambda: ctx.clients.ecr.create_repository_creation_template(**params),
+        kind="template",
+        want=t,
+        exists={"TemplateAlreadyExistsException"},
+        read_back=lambda: idempotent.read_template(ctx.clients, t.prefix),
+        doing=f"create template {t.prefix}",
+    )
 
 
 def update_template(ctx: ApplyContext, change: Change) -> None:
@@ -348,11 +367,11 @@ def update_template(ctx: ApplyContext, change: Change) -> None:
 def delete_template(ctx: ApplyContext, change: Change) -> None:
     t = change.before
     assert isinstance(t, Template)
-    try:
-        ctx.clients.ecr.delete_repository_creation_template(prefix=t.prefix)
-    except Exception as exc:
-        if error_code(exc) != "TemplateNotFoundException":
-            raise translate(exc, f"delete template {t.prefix}") from None
+    idempotent.delete(
+        lambda: ctx.clients.ecr.delete_repository_creation_template(prefix=t.prefix),
+        gone={"TemplateNotFoundException"},
+        doing=f"delete template {t.prefix}",
+    )
 
 
 # --- repositories (application repositories, and backfilled cache repositories) ------------------
@@ -363,11 +382,11 @@ def _put_lifecycle(ctx: ApplyContext, name: str, policy: str | None) -> None:
     if policy:
         ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=policy)
         return
-    try:
-        ecr.delete_lifecycle_policy(repositoryName=name)
-    except Exception as exc:
-        if error_code(exc) != "LifecyclePolicyNotFoundException":
-            raise
+    idempotent.delete(
+        lambda: ecr.delete_lifecycle_policy(repositoryName=name),
+        gone={"LifecyclePolicyNotFoundException"},
+        doing=f"delete the lifecycle policy of {name}",
+    )
 
 
 def _put_mutability(ctx: ApplyContext, name: str, mutability: str, excl: tuple[str, ...]) -> None:
@@ -393,14 +412,23 @@ def create_repository(ctx: ApplyContext, change: Change) -> None:
         params["tags"] = _tag_list(r.tags)
     if r.tag_mutability_exclusions:
         params["imageTagMutabilityExclusionFilters"] = _filters(r.tag_mutability_exclusions)
-    with aws_errors(f"create repository {r.name}"):
-        try:
-            ctx.clients.ecr.create_repository(**params)
-        except Exception as exc:
-            if error_code(exc) != "RepositoryAlreadyExistsException":
-                raise
+    doing = f"create repository {r.name}"
+    # The lifecycle policy is put next whatever the repository has now: compare the rest.
+    idempotent.create(
+        lambda: ctx.clients.ecr.create_repository(**params),
+        kind="repository",
+        want=replace(r, lifecycle_policy=None),
+        exists={"RepositoryAlreadyExistsException"},
+        read_back=lambda: _without_lifecycle(idempotent.read_repository(ctx.clients, r.name)),
+        doing=doing,
+    )
+    with aws_errors(doing):
         if r.lifecycle_policy:
             _put_lifecycle(ctx, r.name, r.lifecycle_policy)
+
+
+def _without_lifecycle(r: Repository | None) -> Repository | None:
+    return replace(r, lifecycle_policy=None) if r is not None else None
 
 
 def update_repository(ctx: ApplyContext, change: Change) -> None:
@@ -431,12 +459,12 @@ def update_repository(ctx: ApplyContext, change: Change) -> None:
 def delete_repository(ctx: ApplyContext, change: Change) -> None:
     r = change.before
     assert isinstance(r, Repository)
-    try:
+    idempotent.delete(
         # force only when the plan counted images and --delete-images allowed it
-        ctx.clients.ecr.delete_repository(repositoryName=r.name, force=r.image_count > 0)
-    except Exception as exc:
-        if error_code(exc) != "RepositoryNotFoundException":
-            raise translate(exc, f"delete repository {r.name}") from None
+        lambda: ctx.clients.ecr.delete_repository(repositoryName=r.name, force=r.image_count > 0),
+        gone={"RepositoryNotFoundException"},
+        doing=f"delete repository {r.name}",
+    )
 
 
 def update_repository_settings(ctx: ApplyContext, change: Change) -> None:
@@ -471,8 +499,11 @@ def put_registry_policy(ctx: ApplyContext, change: Change) -> None:
     statements = [json.loads(s) for s in (*others, *want.statements)]
     ecr = ctx.clients.ecr
     if not statements:
-        with aws_errors("write the registry permissions policy"):
-            ecr.delete_registry_policy()
+        idempotent.delete(
+            ecr.delete_registry_policy,
+            gone={"RegistryPolicyNotFoundException"},
+            doing="delete the registry permissions policy",
+        )
         return
     # no sort_keys: everybody else's statements go back exactly as they were read
     text = json.dumps({"Version": "2012-10-17", "Statement": statements})
@@ -505,13 +536,19 @@ MAX_POLICY_VERSIONS = 5  # IAM keeps at most five versions of a managed policy
 def create_iam_policy(ctx: ApplyContext, change: Change) -> None:
     p = change.after
     assert isinstance(p, IamPolicy)
-    with aws_errors(f"create IAM policy {p.name}"):
-        ctx.clients.iam.create_policy(
+    idempotent.create(
+        lambda: ctx.clients.iam.create_policy(
             PolicyName=p.name,
             PolicyDocument=p.document,
             Description="ecrcache: least privilege for CI/CD on the ECR pull-through cache",
             Tags=[{"Key": k, "Value": v} for k, v in p.tags],
-        )
+        ),
+        kind="iam-policy",
+        want=p,
+        exists={"EntityAlreadyExists"},
+        read_back=lambda: idempotent.read_iam_policy(ctx.clients, p.name),
+        doing=f"create IAM policy {p.name}",
+    )
 
 
 def update_iam_policy(ctx: ApplyContext, change: Change) -> None:
@@ -519,14 +556,23 @@ def update_iam_policy(ctx: ApplyContext, change: Change) -> None:
     assert isinstance(want, IamPolicy) and isinstance(have, IamPolicy) and have.arn
     iam = ctx.clients.iam
     names = {f.name for f in change.fields}
-    with aws_errors(f"update IAM policy {want.name}"):
+    doing = f"update IAM policy {want.name}"
+    with aws_errors(doing):
         if "document" in names:
             # Make room: the oldest non-default version goes when all five are used.
             stale = len(have.versions) + 1 - (MAX_POLICY_VERSIONS - 1)
             for version in have.versions[: max(stale, 0)]:
-                iam.delete_policy_version(PolicyArn=have.arn, VersionId=version)
-            iam.create_policy_version(
-                PolicyArn=have.arn, PolicyDocument=want.document, SetAsDefault=True
+                _delete_policy_version(ctx, have.arn, version, doing)
+            # Not idempotent (no token): a retry after a lost response would add a second
+            # version, so no retry; read the default version back instead.
+            arn = have.arn
+            idempotent.create_once(
+                lambda: ctx.clients.iam_single_attempt.create_policy_version(
+                    PolicyArn=arn, PolicyDocument=want.document, SetAsDefault=True
+                ),
+                landed=lambda: _default_document_is(ctx, want),
+                doing=doing,
+                sleep=ctx.clients.sleep,
             )
         if "tags" in names:
             iam.tag_policy(PolicyArn=have.arn, Tags=[{"Key": k, "Value": v} for k, v in want.tags])
@@ -535,11 +581,26 @@ def update_iam_policy(ctx: ApplyContext, change: Change) -> None:
 def delete_iam_policy(ctx: ApplyContext, change: Change) -> None:
     have = change.before
     assert isinstance(have, IamPolicy) and have.arn
-    iam = ctx.clients.iam
-    with aws_errors(f"delete IAM policy {have.name}"):
-        for version in have.versions:
-            iam.delete_policy_version(PolicyArn=have.arn, VersionId=version)
-        iam.delete_policy(PolicyArn=have.arn)
+    arn = have.arn
+    doing = f"delete IAM policy {have.name}"
+    for version in have.versions:  # IAM refuses to delete a policy with other versions left
+        _delete_policy_version(ctx, arn, version, doing)
+    idempotent.delete(
+        lambda: ctx.clients.iam.delete_policy(PolicyArn=arn), gone={"NoSuchEntity"}, doing=doing
+    )
+
+
+def _delete_policy_version(ctx: ApplyContext, arn: str, version: str, doing: str) -> None:
+    idempotent.delete(
+        lambda: ctx.clients.iam.delete_policy_version(PolicyArn=arn, VersionId=version),
+        gone={"NoSuchEntity"},
+        doing=doing,
+    )
+
+
+def _default_document_is(ctx: ApplyContext, want: IamPolicy) -> bool:
+    have = idempotent.read_iam_policy(ctx.clients, want.name)
+    return have is not None and have.document == want.document
 
 
 HANDLERS: dict[tuple[str, Action], Handler] = {

@@ -35,6 +35,8 @@ BOTO_CONFIG = botocore.config.Config(
     read_timeout=60,
 )
 
+SINGLE_ATTEMPT = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+
 # Error codes that mean "who you are" or "what you may do", not "what you asked".
 ACCESS_CODES = frozenset(
     {
@@ -68,7 +70,10 @@ class Clients:
     calls: list[str] = field(default_factory=list)
 
     def _client(self, service: str) -> Any:
-        kwargs: dict[str, Any] = {"region_name": self.region, "config": BOTO_CONFIG}
+        return self._build(service, BOTO_CONFIG)
+
+    def _build(self, service: str, config: botocore.config.Config) -> Any:
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
         if self.endpoint_url:  # one endpoint for all services, as LocalStack-style stacks serve
             kwargs["endpoint_url"] = self.endpoint_url
         # Any: with boto3-stubs installed the overloads reject **kwargs; without them it is Any
@@ -101,6 +106,13 @@ class Clients:
     @cached_property
     def iam(self) -> Any:
         return self._client("iam")
+
+    @cached_property
+    def iam_single_attempt(self) -> Any:
+        """IAM without botocore's retries, for a call that is not idempotent (CreatePolicyVersion):
+        a retry after a lost response would make a second version. The caller reads back
+        instead (``idempotent.create_once``)."""
+        return self._build("iam", BOTO_CONFIG.merge(SINGLE_ATTEMPT))
 
     @cached_property
     def ce(self) -> Any:

@@ -408,6 +408,7 @@ class KindSpec:
     delete_needs_force: bool = False
     counts_existing: bool = True
     always_exists: bool = False  # a registry singleton: a missing live one is an update
+    empty_is_absent: bool = False  # wanted with nothing in it, and absent: nothing to do
 
 
 KIND_SPECS: tuple[KindSpec, ...] = (
@@ -436,7 +437,12 @@ KIND_SPECS: tuple[KindSpec, ...] = (
     ),
     KindSpec("scanning", "scanning", "key", owned=lambda s: False, always_exists=True),
     KindSpec(
-        "registry-policy", "registry_policy", "key", owned=lambda s: False, counts_existing=False
+        "registry-policy",
+        "registry_policy",
+        "key",
+        owned=lambda s: False,
+        counts_existing=False,
+        empty_is_absent=True,  # `principals = []` after its statements were deleted
     ),
 )
 
@@ -451,6 +457,8 @@ def _diff_generic(
     names = _compared_fields(want, spec.key_field)
     key = getattr(want, spec.key_field) if spec.key_field != "key" else want.key
     if have is None and not spec.always_exists:
+        if spec.empty_is_absent and not any(getattr(want, n) for n in names):
+            return
         created = tuple(
             FieldChange(n, None, _shown(getattr(want, n)))
             for n in names

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecrcache.sandbox import (
+    iam_policy_deletion,
     image_sizes,
     image_status,
     kms_default_key,
@@ -29,6 +30,7 @@ from ecrcache.sandbox import (
     registry_policy_validation,
     repository_validation,
     responses,
+    secret_deletion,
     secrets_consistency,
     templates,
 )
@@ -79,6 +81,9 @@ def install() -> None:
     secrets_consistency.install()
     # Registry and repository policies name only principals IAM knows: principal_validation.
     principal_validation.install()
+    # Repeats of a call whose response was lost meet what AWS answers then.
+    secret_deletion.install()
+    iam_policy_deletion.install()
 
 
 def inject_secret_not_found(count: int) -> None:
