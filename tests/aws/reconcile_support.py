@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -24,6 +25,26 @@ def example_roles(session: boto3.session.Session) -> None:
     from ecrcache.sandbox.seed import seed
 
     seed(session.client("iam"))
+
+
+def make_roles(session: boto3.session.Session, arns: list[str]) -> None:
+    """Roles for the principals a test's policies name: ECR refuses a registry or repository
+    policy naming a principal IAM does not know (sandbox/principal_validation)."""
+    iam = session.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    for arn in arns:
+        iam.create_role(RoleName=arn.rsplit("/", 1)[1], AssumeRolePolicyDocument=trust)
 
 
 def cred(name: str) -> dict[str, Any]:

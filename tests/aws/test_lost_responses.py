@@ -55,6 +55,11 @@ class Endpoint:
             urllib.request.Request(f"{self.direct}/moto-api/reset", method="POST"), timeout=10
         ).close()
         self.proxy.reset()
+        # A new account as the sandbox starts one: the puller role NODE names exists (ECR
+        # refuses a registry policy naming a principal IAM does not know).
+        from ecrcache.sandbox.seed import seed
+
+        seed(self.client("iam"))
 
     def client(self, service: str) -> Any:
         """A plain boto3 client on the server itself (no proxy, no ecrcache)."""
@@ -344,6 +349,11 @@ def run_case(
         assert code == 0, err
     if case.prepare is not None:
         case.prepare(ep)
+    # The command runs "minutes later": ListSecrets lists what the set-up made (it lags, as
+    # Secrets Manager documents; sandbox/secrets_consistency), so prune can find it.
+    from ecrcache.sandbox import secrets_consistency
+
+    secrets_consistency.settle()
     monkeypatch.setenv("TOK", TOKEN)
     if lossy:
         ep.proxy.lose_next(*case.lose)

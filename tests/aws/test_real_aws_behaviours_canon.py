@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import boto3
 import pytest
+from reconcile_support import make_roles
 
 from ecrcache.policy import equivalent
 
@@ -19,6 +20,11 @@ REGION = "af-south-1"
 ACCOUNT = "123456789012"
 OTHER = "111122223333"
 ROLES = [f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("a-nodes", "b-ci", "c-batch", "d-web")]
+
+
+@pytest.fixture(autouse=True)
+def _roles(aws: boto3.session.Session) -> None:
+    make_roles(aws, ROLES)
 
 
 def policy(principal: Any, action: Any = "ecr:CreateRepository", **extra: Any) -> str:

@@ -8,12 +8,20 @@ import json
 from typing import Any
 
 import boto3
-from reconcile_support import ACCOUNT, REGION, apply, clients, config, plan
+import pytest
+from reconcile_support import ACCOUNT, REGION, apply, clients, config, make_roles, plan
 
 from ecrcache.plan import Action
 
 OTHER = "111122223333"
 ROLES = [f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("zeta-nodes", "alpha-ci", "mid-batch")]
+
+
+@pytest.fixture(autouse=True)
+def _roles(aws: boto3.session.Session) -> None:
+    make_roles(aws, ROLES)
+
+
 TEMPLATE_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
