@@ -11,8 +11,13 @@ one resource policy (a registry or repository policy) are evaluated as AWS docum
   (an account id or ``:root`` principal delegates to the account's own IAM policies)
 
 An explicit Deny anywhere wins; otherwise one Allow is enough within an account; across accounts
-both sides must allow. Out of scope: SCPs, RCPs, permission boundaries, session policies, policy
-variables, NotPrincipal, ForAnyValue/ForAllValues and numeric/date operators. What this module
+both sides must allow. Set operators (``ForAllValues:``/``ForAnyValue:``) test multivalued keys such as
+``aws:TagKeys``: ForAllValues holds when every request value matches one policy value, and also
+when the key is absent or empty (the documented trap, hence the ``aws:RequestTag`` test beside
+it); ForAnyValue when at least one does, never for an absent key
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+Out of scope: SCPs, RCPs, permission boundaries, session policies, policy variables,
+NotPrincipal and numeric/date operators. What this module
 cannot evaluate it reports as unknown (``Decision.unknown``) instead of guessing.
 """
 
@@ -26,7 +31,9 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-_NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
+# a context value is a string, or a list of strings for a multivalued key (aws:TagKeys)
+ContextValue = str | Sequence[str]
+_NO_CONTEXT: Mapping[str, ContextValue] = MappingProxyType({})
 
 
 class Outcome(Enum):
@@ -93,7 +100,7 @@ def evaluate(
     identity_policies: Sequence[Mapping[str, Any]],
     resource_policy: Mapping[str, Any] | None = None,
     principal_arn: str | None = None,
-    context: Mapping[str, str] = _NO_CONTEXT,
+    context: Mapping[str, ContextValue] = _NO_CONTEXT,
 ) -> Decision:
     """Decide whether ``action`` on ``resource`` is allowed.
 
@@ -168,7 +175,7 @@ def _collect(
     unknown: list[Unknown],
     action: str,
     resource: str,
-    keys: Mapping[str, str],
+    keys: Mapping[str, ContextValue],
     principal: str | None,
 ) -> None:
     for index, st in enumerate(_statements(doc)):
@@ -190,7 +197,7 @@ def _statement_matches(
     st: Mapping[str, Any],
     action: str,
     resource: str,
-    keys: Mapping[str, str],
+    keys: Mapping[str, ContextValue],
 ) -> bool:
     if not _element_matches(st, "Action", "NotAction", action, case_sensitive=False):
         return False
@@ -290,43 +297,76 @@ _NEGATED = {
 }
 
 
-def _conditions_hold(block: Any, keys: Mapping[str, str]) -> bool:
+def _conditions_hold(block: Any, keys: Mapping[str, ContextValue]) -> bool:
     if not isinstance(block, Mapping):
         raise ValueError("Condition must be an object")
     # every operator and every key must hold (AND); the values of one key are ORed
     return all(_operator_holds(op, entries, keys) for op, entries in block.items())
 
 
-def _operator_holds(op: str, entries: Any, keys: Mapping[str, str]) -> bool:
+def _operator_holds(op: str, entries: Any, keys: Mapping[str, ContextValue]) -> bool:
     if not isinstance(entries, Mapping):
         raise ValueError(f"Condition operator {op} needs an object of keys")
     name = op.lower()
-    if ":" in name:
+    qualifier, _, name = name.rpartition(":")
+    if qualifier not in ("", "forallvalues", "foranyvalue"):
         raise _Unsupported(f"set operator {op} is not evaluated")
     if_exists = name.endswith("ifexists")
     base = name.removesuffix("ifexists")
-    if base == "null" and not if_exists:
+    if base == "null" and not if_exists and not qualifier:
         return all(_null_holds(k, v, keys) for k, v in entries.items())
     if base not in _POSITIVE and base not in _NEGATED:
         raise _Unsupported(f"condition operator {op} is not evaluated")
+    if qualifier:
+        return all(_set_holds(qualifier, base, k, v, keys) for k, v in entries.items())
     return all(_key_holds(base, k, v, keys, if_exists) for k, v in entries.items())
 
 
-def _key_holds(base: str, key: str, wanted: Any, keys: Mapping[str, str], if_exists: bool) -> bool:
+def _wanted(key: str, wanted: Any) -> list[str]:
     values = _strings(wanted)
     if any("${" in v for v in values):
         raise _Unsupported(f"policy variables in condition {key} are not evaluated")
+    return values
+
+
+def _key_holds(
+    base: str, key: str, wanted: Any, keys: Mapping[str, ContextValue], if_exists: bool
+) -> bool:
+    values = _wanted(key, wanted)
     got = keys.get(key.lower())
     negated = base in _NEGATED
     if got is None:
         # a missing key fails a positive test and passes a negated one; ...IfExists passes
         return if_exists or negated
+    if not isinstance(got, str):
+        raise _Unsupported(f"{key} is multivalued: only ForAllValues/ForAnyValue test it")
     test = _POSITIVE[_NEGATED.get(base, base)]
     hit = any(test(v, got) for v in values)
     return not hit if negated else hit
 
 
-def _null_holds(key: str, wanted: Any, keys: Mapping[str, str]) -> bool:
+def _set_holds(
+    qualifier: str, base: str, key: str, wanted: Any, keys: Mapping[str, ContextValue]
+) -> bool:
+    """ForAllValues: every request value passes the operator (true for none at all);
+    ForAnyValue: at least one does. A negated operator passes a value matching no policy
+    value."""
+    values = _wanted(key, wanted)
+    got = keys.get(key.lower())
+    request = [got] if isinstance(got, str) else list(got or ())
+    test = _POSITIVE[_NEGATED.get(base, base)]
+    negated = base in _NEGATED
+
+    def passes(value: str) -> bool:
+        hit = any(test(v, value) for v in values)
+        return not hit if negated else hit
+
+    if qualifier == "forallvalues":
+        return all(passes(v) for v in request)
+    return any(passes(v) for v in request)
+
+
+def _null_holds(key: str, wanted: Any, keys: Mapping[str, ContextValue]) -> bool:
     value = _strings(wanted)[0]
     absent = key.lower() not in keys
     return absent if value.lower() == "true" else not absent

@@ -358,7 +358,8 @@ def test_conditions_are_anded_across_keys_and_operators() -> None:
     [
         {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}},
         {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
-        {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}},
+        {"ForAnyValue:NumericEquals": {"aws:MultiFactorAuthAge": ["0"]}},
+        {"ForEvery:StringEquals": {"aws:TagKeys": ["team"]}},
         {"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}},
     ],
 )
