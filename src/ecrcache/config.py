@@ -450,6 +450,9 @@ class Config(StrictModel):
                 "no repository creation templates: repositories the cache creates get no "
                 "lifecycle policy (add [templates.ROOT] or one per rule prefix)"
             )
+        from ecrcache.ci_policy_config import size_warnings  # it imports this module
+
+        out.extend(size_warnings(self))
         return tuple(out)
 
     def _check_ecr_role(self, key: str, rule: RuleConfig) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from ecrcache.backfill import BackfillScope
 from ecrcache.config import Config
 from ecrcache.config_registry import RepositoryConfig, ScanningConfig, TemplateConfig
-from ecrcache.permissions import ci_policy, operations, puller_statements
+from ecrcache.permissions import puller_statements
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.resources import (
     MANAGED_TAGS,
@@ -184,15 +184,9 @@ def _ci_policy(
 ) -> tuple[IamPolicy, ...]:
     if config.ci_policy is None:
         return ()
-    doc = ci_policy(
-        partition=partition(region),
-        account_id=account_id,
-        region=region,
-        cache_prefixes=prefixes,
-        app_repositories=sorted(config.repositories),
-        operations=config.ci_policy.operations or operations(),
-        policy_name=config.ci_policy.name,
-    )
+    from ecrcache.ci_policy_config import ci_policy_for
+
+    doc = ci_policy_for(config, account_id=account_id, region=region, cache_prefixes=prefixes)
     return (
         IamPolicy(
             name=config.ci_policy.name, document=canonical_text(doc, partition=partition(region))

@@ -154,8 +154,12 @@ def build_document(
         doc["pullers"] = pullers
     if account.ci_policy is not None:
         doc["ci_policy"] = _ci_policy(
-            account.ci_policy, account_id, region, sorted(rules), sorted(repositories), d
-        )
+            account.ci_policy, account_id, region, sorted(rules), sorted(repositories), d,
+            roles=sorted(
+                {b["role_arn"] for b in (*rules.values(), *templates.values()) if "role_arn" in b}
+            ),
+            tag_keys=sorted({k for b in repositories.values() for k in b.get("tags", {})}),
+        )  # fmt: skip
     try:
         parse_config(doc, filename="imported config")
     except ConfigError as exc:
@@ -326,6 +330,9 @@ def _ci_policy(
     prefixes: Sequence[str],
     repositories: Sequence[str],
     d: _Doc,
+    *,
+    roles: Sequence[str] = (),
+    tag_keys: Sequence[str] = (),
 ) -> dict[str, Any]:
     def document(ops: Sequence[str]) -> dict[str, Any]:
         return ci_policy(
@@ -336,6 +343,8 @@ def _ci_policy(
             app_repositories=repositories,
             operations=ops,
             policy_name=live.name,
+            pass_roles=roles,
+            app_tag_keys=tag_keys,
         )
 
     have = json.loads(live.document)

@@ -17,6 +17,24 @@ Sources:
   actions take ``repository*``; registry-level actions (GetAuthorizationToken, the pull-through
   cache rule and creation template actions, registry policy and scanning) take "*".
   Secrets Manager's ListSecrets and IAM policy ARNs follow the same reference.
+- Tags as the scope of application repositories: the ``repository`` resource type takes the
+  ``aws:ResourceTag/${TagKey}`` condition key, so every action on a repository does;
+  CreateRepository and TagResource take ``aws:RequestTag/${TagKey}`` and ``aws:TagKeys`` (the
+  same reference; parliament's copy of it, ``iam_definition.json``, is checked by
+  tests/unit/test_ci_policy_parliament.py). "If tags are specified in the resource-creating
+  action, AWS performs additional authorization on the ecr:CreateRepository action to verify if
+  users have permissions to create tags"
+  (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-supported-iam-actions-tagging.html).
+- iam:PassRole takes the ``iam:PassedToService`` condition key. A template's custom role is
+  assumed by ``ecr.amazonaws.com`` (the trust policy in "Create an IAM role for repository
+  creation templates", and the templates' service-linked role trusts the same service); an
+  ECR-upstream rule's role by ``pullthroughcache.ecr.amazonaws.com`` ("Setting up permissions for
+  cross-account ECR to ECR PTC": "identifies Amazon ECR pull through cache as the AWS service
+  principal"). AWS does not document which of the two ECR names as PassedToService, so the
+  statement allows exactly these two, for the roles the config names only.
+- Size: "You cannot exceed ... 6,144 characters" for a managed policy, "IAM doesn't count white
+  space when calculating the size of a policy against this limit"
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 """
 
 from __future__ import annotations
@@ -28,6 +46,9 @@ from enum import Enum
 from typing import Any
 
 MANAGED_POLICY_MAX_CHARS = 6_144  # IAM managed policy size, whitespace not counted
+MANAGED_BY = ("managed-by", "ecrcache")  # the tag ecrcache puts on what it creates
+# the principals ECR assumes a passed role as (see the module docstring)
+PASSED_TO = ("ecr.amazonaws.com", "pullthroughcache.ecr.amazonaws.com")
 SECRET_PREFIX = "ecr-pullthroughcache/"
 PULLER_SID = "ecrcache-pullthroughcache"
 REGISTRY_POLICY_ACTIONS = frozenset(
@@ -40,7 +61,8 @@ class Scope(Enum):
 
     ANY = "Registry"  # actions without resource-level permissions: Resource "*"
     CACHE_REPOSITORIES = "CacheRepositories"  # repository/<cache prefix>/*
-    APP_REPOSITORIES = "AppRepositories"  # repository/<name>, declared in the config
+    APP_REPOSITORIES = "AppRepositories"  # repositories tagged managed-by=ecrcache
+    NEW_APP_REPOSITORIES = "NewAppRepositories"  # created with that tag (and declared keys only)
     CACHE_SECRETS = "CacheSecrets"  # secret:ecr-pullthroughcache/*
     CI_POLICY = "CiPolicy"  # the managed policy ecrcache maintains for CI
     PASSED_ROLES = "PassedRoles"  # custom role ARNs given to rules and templates
@@ -162,9 +184,11 @@ PERMISSIONS: tuple[Permission, ...] = (
             "secretsmanager:PutSecretValue",
             "secretsmanager:DescribeSecret",
             "secretsmanager:DeleteSecret",
+            "secretsmanager:RestoreSecret",
             "secretsmanager:TagResource",
         ],
-        "upstream credentials live under ecr-pullthroughcache/",
+        "upstream credentials live under ecr-pullthroughcache/ (RestoreSecret: one scheduled "
+        "for deletion is wanted again)",
     ),
     _p(
         "apply.template",
@@ -180,8 +204,14 @@ PERMISSIONS: tuple[Permission, ...] = (
     _p(
         "apply.template",
         Scope.CACHE_REPOSITORIES,
-        ["ecr:CreateRepository"],
-        "the user guide lists CreateRepository among the template permissions",
+        [
+            "ecr:CreateRepository",
+            "ecr:PutLifecyclePolicy",
+            "ecr:DeleteLifecyclePolicy",
+            "ecr:PutImageTagMutability",
+        ],
+        "the user guide lists CreateRepository among the template permissions; backfill gives "
+        "cache repositories made before their template its lifecycle policy and tag mutability",
     ),
     _p(
         "apply.template",
@@ -191,16 +221,26 @@ PERMISSIONS: tuple[Permission, ...] = (
     ),
     _p(
         "apply.repository",
+        Scope.NEW_APP_REPOSITORIES,
+        ["ecr:CreateRepository"],
+        "create application repositories, tagged managed-by=ecrcache as they are created",
+    ),
+    _p(
+        "apply.repository",
         Scope.APP_REPOSITORIES,
         [
-            "ecr:CreateRepository",
             "ecr:DescribeRepositories",
             "ecr:PutLifecyclePolicy",
             "ecr:GetLifecyclePolicy",
             "ecr:DeleteLifecyclePolicy",
+            "ecr:PutImageTagMutability",
+            "ecr:PutImageScanningConfiguration",
             "ecr:TagResource",
+            "ecr:UntagResource",
+            "ecr:DeleteRepository",
         ],
-        "application repositories and their lifecycle policies",
+        "the repositories ecrcache made (tagged managed-by=ecrcache): settings, lifecycle "
+        "policies, tags, and delete with --prune",
     ),
     _p(
         "apply.scanning",
@@ -434,53 +474,85 @@ def ci_policy(
     operations: Sequence[str],
     policy_name: str = "ecrcache-ci",
     pass_roles: Sequence[str] = (),
+    app_tag_keys: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A least-privilege identity policy for ``operations``: one statement per resource scope,
     in a fixed order with stable Sids, actions and resources sorted, so equal inputs give equal
-    documents. Scopes with no resources (no app repositories, no roles to pass) are left out.
+    documents.
+
+    Application repositories are not listed by name (500 ARNs would be seven times IAM's limit):
+    the statement for them holds on repositories tagged ``managed-by=ecrcache`` only, and
+    creating one requires that tag in the request, with no tag key but ``app_tag_keys`` (the
+    keys the config's repositories declare): tagging a repository into another tag-based policy
+    is not granted. No statement grants adding ``managed-by`` to a repository that lacks it.
+    Roles are passed only to ECR (``iam:PassedToService``). An action granted on "*" is not
+    repeated in a narrower statement. Scopes with nothing to grant are left out.
+
     If the document would exceed IAM's 6,144-character limit, the cache repository resources are
     collapsed step by step (``a/b/*`` and ``a/c/*`` to ``a/*``, then ``p01/*`` and ``p02/*`` to
-    ``p0*``) until it fits, granting a little more than the rules need rather than failing."""
+    ``p0*``) until it fits, granting a little more than the rules need rather than failing;
+    ``validate`` warns long before (see ``ci_policy_size``)."""
     wanted = [p for op in dict.fromkeys(operations) for p in permissions_for(op)]
-    resources = {
+    every_repository = repository_arn(
+        partition=partition, account_id=account_id, region=region, name="*"
+    )
+    keys = sorted({*app_tag_keys, MANAGED_BY[0]})
+    resources: dict[Scope, list[str]] = {
         Scope.ANY: ["*"],
         Scope.CACHE_REPOSITORIES: [],  # chosen below
-        Scope.APP_REPOSITORIES: sorted(
-            {
-                repository_arn(partition=partition, account_id=account_id, region=region, name=n)
-                for n in app_repositories
-            }
-        ),
+        Scope.APP_REPOSITORIES: [every_repository],
+        Scope.NEW_APP_REPOSITORIES: [every_repository] if app_repositories else [],
         Scope.CACHE_SECRETS: [
             f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{SECRET_PREFIX}*"
         ],
         Scope.CI_POLICY: [f"arn:{partition}:iam::{account_id}:policy/{policy_name}"],
         Scope.PASSED_ROLES: sorted(set(pass_roles)),
     }
+    conditions: dict[Scope, dict[str, Any]] = {
+        Scope.APP_REPOSITORIES: {
+            "StringEquals": {f"aws:ResourceTag/{MANAGED_BY[0]}": MANAGED_BY[1]},
+            # absent (no tagging in the request) passes; TagResource/UntagResource are held to
+            # the declared keys
+            "ForAllValues:StringEquals": {"aws:TagKeys": keys},
+        },
+        Scope.NEW_APP_REPOSITORIES: {
+            "StringEquals": {f"aws:RequestTag/{MANAGED_BY[0]}": MANAGED_BY[1]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": keys},
+        },
+        Scope.PASSED_ROLES: {"StringEquals": {"iam:PassedToService": list(PASSED_TO)}},
+    }
     for names in _collapsed_names(cache_prefixes):
         resources[Scope.CACHE_REPOSITORIES] = _arns(partition, account_id, region, names)
-        policy = _policy(wanted, resources)
+        policy = _policy(wanted, resources, conditions)
         if _size(policy) <= MANAGED_POLICY_MAX_CHARS:
             break
     return policy
 
 
-def _policy(wanted: Sequence[Permission], resources: dict[Scope, list[str]]) -> dict[str, Any]:
+def _policy(
+    wanted: Sequence[Permission],
+    resources: dict[Scope, list[str]],
+    conditions: dict[Scope, dict[str, Any]],
+) -> dict[str, Any]:
+    everywhere = {a for p in wanted if p.scope is Scope.ANY for a in p.actions}
     statements = []
     for scope in Scope:
         actions = sorted({a for p in wanted if p.scope is scope for a in p.actions})
+        if scope is not Scope.ANY:
+            actions = [a for a in actions if a not in everywhere]
         if actions and resources[scope]:
             resource: str | list[str] = resources[scope]
             if len(resource) == 1:
                 resource = resource[0]
-            statements.append(
-                {
-                    "Sid": f"Ecrcache{scope.value}",
-                    "Effect": "Allow",
-                    "Action": actions,
-                    "Resource": resource,
-                }
-            )
+            statement: dict[str, Any] = {
+                "Sid": f"Ecrcache{scope.value}",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": resource,
+            }
+            if scope in conditions:
+                statement["Condition"] = conditions[scope]
+            statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -74,8 +74,14 @@ def policy_for(*ops: str, prefixes: tuple[str, ...] = PREFIXES) -> dict[str, Any
     )
 
 
-def outcome(policy: dict[str, Any], action: str, resource: str) -> Outcome:
-    return evaluate(action, resource, identity_policies=[policy]).outcome
+def outcome(
+    policy: dict[str, Any], action: str, resource: str, context: dict[str, Any] | None = None
+) -> Outcome:
+    return evaluate(action, resource, identity_policies=[policy], context=context or {}).outcome
+
+
+# the request context of a repository ecrcache created (apply tags them managed-by=ecrcache)
+OURS = {"aws:ResourceTag/managed-by": "ecrcache"}
 
 
 BRIEF_OPERATIONS = (
@@ -181,12 +187,16 @@ def test_cached_pull_needs_no_create_repository() -> None:
 
 @pytest.mark.parametrize("action", [*PUSH, "ecr:BatchGetImage"])
 def test_push_is_allowed_on_app_repositories_only(action: str) -> None:
+    """Application repositories are the ones ecrcache tagged as its own, not a list of names
+    (500 names would not fit a managed policy): a repository without the tag is refused."""
     policy = policy_for("push")
-    assert outcome(policy, action, APP) is Outcome.ALLOW
-    assert outcome(policy, action, repo("team/worker")) is Outcome.ALLOW
+    assert outcome(policy, action, APP, OURS) is Outcome.ALLOW
+    assert outcome(policy, action, repo("team/worker"), OURS) is Outcome.ALLOW
     if action != "ecr:BatchGetImage":
         assert outcome(policy, action, CACHED) is Outcome.IMPLICIT_DENY
-    assert outcome(policy, action, repo("team/app2")) is Outcome.IMPLICIT_DENY
+    assert outcome(policy, action, APP) is Outcome.IMPLICIT_DENY  # not tagged
+    other = {"aws:ResourceTag/managed-by": "terraform"}
+    assert outcome(policy, action, repo("team/app2"), other) is Outcome.IMPLICIT_DENY
 
 
 @pytest.mark.parametrize(
@@ -198,7 +208,7 @@ def test_push_is_allowed_on_app_repositories_only(action: str) -> None:
         ("secretsmanager:GetSecretValue", SECRET, Outcome.ALLOW),
         ("secretsmanager:GetSecretValue",
          f"arn:{P}:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/db-AbCdEf", Outcome.IMPLICIT_DENY),
-        ("ecr:GetLifecyclePolicy", APP, Outcome.ALLOW),
+        ("ecr:GetLifecyclePolicy", APP, Outcome.ALLOW),  # plan reads every repository's
         ("iam:GetPolicyVersion", f"arn:{P}:iam::{ACCOUNT}:policy/ecrcache-ci", Outcome.ALLOW),
         ("ecr:CreatePullThroughCacheRule", "*", Outcome.IMPLICIT_DENY),  # plan only reads
         ("ecr:CreateRepository", APP, Outcome.IMPLICIT_DENY),
@@ -213,10 +223,22 @@ def test_apply_operations_write_where_they_should() -> None:
     policy = policy_for("apply.rule", "apply.secret", "apply.repository", "apply.template")
     assert outcome(policy, "ecr:CreatePullThroughCacheRule", "*") is Outcome.ALLOW
     assert outcome(policy, "secretsmanager:CreateSecret", SECRET) is Outcome.ALLOW
-    assert outcome(policy, "ecr:PutLifecyclePolicy", APP) is Outcome.ALLOW
-    assert outcome(policy, "ecr:PutLifecyclePolicy", CACHED) is Outcome.IMPLICIT_DENY
+    assert outcome(policy, "ecr:PutLifecyclePolicy", APP, OURS) is Outcome.ALLOW
+    assert outcome(policy, "ecr:PutLifecyclePolicy", APP) is Outcome.IMPLICIT_DENY
+    # backfill: cache repositories take their template's lifecycle policy and tag mutability
+    assert outcome(policy, "ecr:PutLifecyclePolicy", CACHED) is Outcome.ALLOW
+    assert outcome(policy, "ecr:PutImageTagMutability", CACHED) is Outcome.ALLOW
+    assert outcome(policy, "ecr:PutLifecyclePolicy", ELSEWHERE) is Outcome.IMPLICIT_DENY
     assert outcome(policy, "ecr:CreateRepository", CACHED) is Outcome.ALLOW  # templates need it
     assert outcome(policy, "ecr:CreateRepository", ELSEWHERE) is Outcome.IMPLICIT_DENY
+    # an application repository is created only carrying ecrcache's tag, and no other key
+    created = {"aws:RequestTag/managed-by": "ecrcache", "aws:TagKeys": ["managed-by"]}
+    assert outcome(policy, "ecr:CreateRepository", ELSEWHERE, created) is Outcome.ALLOW
+    extra = {**created, "aws:TagKeys": ["managed-by", "team"]}
+    assert outcome(policy, "ecr:CreateRepository", ELSEWHERE, extra) is Outcome.IMPLICIT_DENY
+    # no statement lets ecrcache put its tag on a repository it did not create
+    adopt = {"aws:RequestTag/managed-by": "ecrcache", "aws:TagKeys": ["managed-by"]}
+    assert outcome(policy, "ecr:TagResource", ELSEWHERE, adopt) is Outcome.IMPLICIT_DENY
     # no role to pass given: no PassRole statement at all
     assert (
         outcome(policy, "iam:PassRole", f"arn:{P}:iam::{ACCOUNT}:role/x") is Outcome.IMPLICIT_DENY
@@ -227,8 +249,14 @@ def test_apply_operations_write_where_they_should() -> None:
         pass_roles=[f"arn:{P}:iam::{ACCOUNT}:role/ecr-upstream"],
     )  # fmt: skip
     role = f"arn:{P}:iam::{ACCOUNT}:role/ecr-upstream"
-    assert outcome(with_roles, "iam:PassRole", role) is Outcome.ALLOW
-    assert outcome(with_roles, "iam:PassRole", role + "2") is Outcome.IMPLICIT_DENY
+    for service in ("ecr.amazonaws.com", "pullthroughcache.ecr.amazonaws.com"):
+        to_ecr = {"iam:PassedToService": service}
+        assert outcome(with_roles, "iam:PassRole", role, to_ecr) is Outcome.ALLOW
+        assert outcome(with_roles, "iam:PassRole", role + "2", to_ecr) is Outcome.IMPLICIT_DENY
+    # the role goes to ECR only
+    to_ec2 = {"iam:PassedToService": "ec2.amazonaws.com"}
+    assert outcome(with_roles, "iam:PassRole", role, to_ec2) is Outcome.IMPLICIT_DENY
+    assert outcome(with_roles, "iam:PassRole", role) is Outcome.IMPLICIT_DENY
 
 
 def test_root_prefix_scopes_to_every_repository() -> None:

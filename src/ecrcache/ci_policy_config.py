@@ -1,0 +1,100 @@
+"""The CI policy and the registry policy statements a config gives, and how close they are to
+AWS's size limits (pure: ``validate`` warns from these without an AWS call).
+
+desired.py builds the CI policy with ``ci_policy_for``, so validate, plan and the test suite's
+call check (tests/ci_policy_calls.py) all see the same document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ecrcache.config import Config
+from ecrcache.permissions import MANAGED_POLICY_MAX_CHARS, ci_policy, operations, puller_statements
+from ecrcache.upstreams import partition
+
+# PutRegistryPolicy's policyText: at most 10,240 characters (botocore's ECR model,
+# RegistryPolicyText max); the registry policy also holds statements that are not ecrcache's
+REGISTRY_POLICY_MAX_CHARS = 10_240
+WARN_SHARE = 0.9  # warn from 90% of a limit
+PLACEHOLDER_ACCOUNT = "123456789012"  # same length as any account ID: sizes come out exact
+
+
+def pass_roles(config: Config) -> list[str]:
+    """The custom roles rules (ECR upstreams) and templates hand to ECR."""
+    rules = [r.role_arn for r in config.rule_list if r.role_arn]
+    templates = [t.role_arn for t in config.templates.values() if t.role_arn]
+    return sorted({*rules, *templates})
+
+
+def app_tag_keys(config: Config) -> list[str]:
+    """Every tag key the config's application repositories carry (managed-by comes anyway)."""
+    return sorted({k for r in config.repositories.values() for k in r.tags})
+
+
+def ci_policy_for(
+    config: Config,
+    *,
+    account_id: str,
+    region: str,
+    ops: Sequence[str] | None = None,
+    cache_prefixes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The CI policy document for ``config``; ``ops`` defaults to the config's operations
+    (every operation in the table when it names none), ``cache_prefixes`` to the config's rules
+    (desired adds the live rules an apply leaves in place)."""
+    chosen = ops
+    if chosen is None:
+        chosen = (config.ci_policy.operations if config.ci_policy else None) or operations()
+    return ci_policy(
+        partition=partition(region),
+        account_id=account_id,
+        region=region,
+        cache_prefixes=sorted(
+            cache_prefixes if cache_prefixes is not None else config.cache_prefixes
+        ),
+        app_repositories=sorted(config.repositories),
+        operations=chosen,
+        policy_name=config.ci_policy.name if config.ci_policy else "ecrcache-ci",
+        pass_roles=pass_roles(config),
+        app_tag_keys=app_tag_keys(config),
+    )
+
+
+def policy_chars(doc: Any) -> int:
+    """A policy's size as IAM counts it: the JSON without whitespace."""
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def size_warnings(config: Config) -> list[str]:
+    """One line per policy at or above 90% of its AWS size limit, naming both figures."""
+    account = config.account_id or PLACEHOLDER_ACCOUNT
+    out = []
+    if config.ci_policy is not None:
+        size = policy_chars(ci_policy_for(config, account_id=account, region=config.region))
+        if size >= WARN_SHARE * MANAGED_POLICY_MAX_CHARS:
+            out.append(
+                f"ci_policy: the generated policy is {size:,} of the {MANAGED_POLICY_MAX_CHARS:,} "
+                "characters IAM allows a managed policy (whitespace not counted); beyond it, "
+                "cache prefixes are granted by shorter, wider patterns: fewer rules, shorter "
+                "prefixes or fewer [ci_policy] operations keep it exact"
+            )
+    if config.pullers is not None:
+        statements = puller_statements(
+            partition=partition(config.region),
+            account_id=account,
+            region=config.region,
+            principals=config.pullers.principals,
+            cache_prefixes=sorted(config.cache_prefixes),
+        )
+        size = policy_chars({"Version": "2012-10-17", "Statement": statements})
+        if size >= WARN_SHARE * REGISTRY_POLICY_MAX_CHARS:
+            out.append(
+                f"pullers: ecrcache's registry policy statements are {size:,} of the "
+                f"{REGISTRY_POLICY_MAX_CHARS:,} characters ECR allows a registry policy, "
+                "before any statement that is not ecrcache's; use fewer principals (an "
+                "account ID covers all its roles) or fewer rules"
+            )
+    return out
