@@ -25,6 +25,14 @@ settings.register_profile("ci", deadline=None, derandomize=True, database=None)
 settings.load_profile("ci" if os.environ.get("CI") else "ecrcache")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every AWS call ecrcache makes in any test is checked against the CI policy it generates
+    # for that config; denied calls fail the session (tests/ci_policy_calls.py).
+    import ci_policy_calls
+
+    config.pluginmanager.register(ci_policy_calls, "ecrcache-ci-policy-calls")
+
+
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Every test: fake AWS credentials, region af-south-1, no profile or endpoint from the

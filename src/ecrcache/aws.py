@@ -53,6 +53,12 @@ ACCESS_CODES = frozenset(
 )
 READ_PREFIXES = ("Describe", "List", "Get", "Validate", "BatchGet", "BatchCheck")
 
+# Called with (clients, service, operation, params) before each API call any Clients makes.
+# Empty in use; the test suite checks every call against the CI policy with it
+# (tests/ci_policy_calls.py).
+CallObserver = Callable[["Clients", str, str, dict[str, Any]], None]
+CALL_OBSERVERS: list[CallObserver] = []
+
 
 @dataclass
 class Clients:
@@ -79,8 +85,16 @@ class Clients:
         # Any: with boto3-stubs installed the overloads reject **kwargs; without them it is Any
         session: Any = self.session
         client = session.client(service, **kwargs)
-        client.meta.events.register("before-call.*.*", self._record)
+        self._watch(client)
         return client
+
+    def _watch(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self._record)
+        client.meta.events.register("before-parameter-build.*.*", self._observe)
+
+    def _observe(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        for observer in CALL_OBSERVERS:
+            observer(self, model.service_model.service_name, model.name, params)
 
     def _record(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}.{model.name}"

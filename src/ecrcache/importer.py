@@ -14,6 +14,7 @@ import textwrap
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ecrcache.aws import Clients
@@ -395,7 +396,11 @@ def _granted(doc: Mapping[str, Any]) -> dict[str, set[str]]:
 
 
 def _covered(doc: Mapping[str, Any], granted: Mapping[str, set[str]]) -> bool:
-    return all(set(st["Action"]) <= granted.get(st["Sid"], set()) for st in doc["Statement"])
+    # granted entries may be action patterns (ecrcache.permissions.ACTION_FAMILIES)
+    def has(sid: str, action: str) -> bool:
+        return any(fnmatchcase(action.lower(), g.lower()) for g in granted.get(sid, set()))
+
+    return all(has(st["Sid"], a) for st in doc["Statement"] for a in st["Action"])
 
 
 # --- lifecycle -------------------------------------------------------------------------------

@@ -19,7 +19,12 @@ def policy(condition: dict[str, Any]) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "ecr:TagResource", "Resource": "*", "Condition": condition}
+            {
+                "Effect": "Allow",
+                "Action": "ecr:TagResource",
+                "Resource": "*",
+                "Condition": condition,
+            }
         ],
     }
 

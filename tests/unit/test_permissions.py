@@ -35,6 +35,10 @@ def repo(name: str) -> str:
     return f"arn:{P}:ecr:{REGION}:{ACCOUNT}:repository/{name}"
 
 
+def any_region(name: str) -> str:
+    return f"arn:{P}:ecr:*:{ACCOUNT}:repository/{name}"
+
+
 SECRET = f"arn:{P}:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
 CACHED = repo("docker-hub/library/nginx")
 NESTED_CACHED = repo("k8s/registry/pause")
@@ -77,7 +81,10 @@ def policy_for(*ops: str, prefixes: tuple[str, ...] = PREFIXES) -> dict[str, Any
 def outcome(
     policy: dict[str, Any], action: str, resource: str, context: dict[str, Any] | None = None
 ) -> Outcome:
-    return evaluate(action, resource, identity_policies=[policy], context=context or {}).outcome
+    # a request for a resource goes to the resource's region: aws:RequestedRegion says which
+    region = resource.split(":")[3] if resource.startswith("arn:") else REGION
+    context = {"aws:RequestedRegion": region or REGION, **(context or {})}
+    return evaluate(action, resource, identity_policies=[policy], context=context).outcome
 
 
 # the request context of a repository ecrcache created (apply tags them managed-by=ecrcache)
@@ -262,7 +269,7 @@ def test_apply_operations_write_where_they_should() -> None:
 def test_root_prefix_scopes_to_every_repository() -> None:
     policy = policy_for("pull.first", prefixes=("ROOT", "quay"))
     statement = next(s for s in policy["Statement"] if s["Sid"] == "EcrcacheCacheRepositories")
-    assert statement["Resource"] == repo("*")
+    assert statement["Resource"] == any_region("*")
     assert outcome(policy, "ecr:CreateRepository", ELSEWHERE) is Outcome.ALLOW
 
 
@@ -303,15 +310,19 @@ def test_fifty_prefixes_fit_a_managed_policy_and_still_cover_each(prefixes: list
     assert _size(policy) <= MANAGED_POLICY_MAX_CHARS
     for prefix in prefixes:
         arn = f"arn:{P}:ecr:ap-southeast-2:{ACCOUNT}:repository/{prefix}/library/nginx"
-        assert evaluate("ecr:CreateRepository", arn, identity_policies=[policy]).allowed
+        assert outcome(policy, "ecr:CreateRepository", arn) is Outcome.ALLOW
     outside = f"arn:{P}:ecr:ap-southeast-2:{ACCOUNT}:repository/zzz/nginx"
-    assert not evaluate("ecr:CreateRepository", outside, identity_policies=[policy]).allowed
+    assert outcome(policy, "ecr:CreateRepository", outside) is Outcome.IMPLICIT_DENY
 
 
 def test_exact_resources_when_they_fit() -> None:
     policy = policy_for("pull.first")
     statement = next(s for s in policy["Statement"] if s["Sid"] == "EcrcacheCacheRepositories")
-    assert statement["Resource"] == sorted(repo(f"{p}/*") for p in PREFIXES)
+    assert statement["Resource"] == sorted(any_region(f"{p}/*") for p in PREFIXES)
+    # the region is said once, in a condition
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": REGION}}
+    other_region = {"aws:RequestedRegion": "us-east-1"}
+    assert outcome(policy, "ecr:CreateRepository", CACHED, other_region) is Outcome.IMPLICIT_DENY
 
 
 def registry_policy(**overrides: Any) -> dict[str, Any]:

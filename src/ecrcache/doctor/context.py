@@ -37,7 +37,7 @@ class DoctorClients(Clients):
         # Any: with boto3-stubs installed the overloads reject **kwargs; without them it is Any
         session: Any = self.session
         client = session.client(service, **kwargs)
-        client.meta.events.register("before-call.*.*", self._record)
+        self._watch(client)
         return client
 
 

@@ -1,0 +1,313 @@
+"""Suite-wide check: every AWS call ecrcache makes is granted by the CI policy ecrcache
+generates for the config the call was made with.
+
+A pytest plugin (registered by tests/conftest.py). It observes the clients ecrcache builds
+(``ecrcache.aws.CALL_OBSERVERS``: the tests' own seeding clients are plain boto3 and are not
+seen), and for each call works out what IAM authorizes: the action, the resource ARN, and the
+request's condition keys (the repository's tags at that moment, read from moto's backend, the
+tags and tag keys in the request, the service a role is passed to). The config is the nearest
+``Config`` on the calling stack (CLI command, make_plan, a test helper), else the last one this
+test used (inventory reads in worker threads). Each call is then evaluated against
+``ci_policy_for(config)`` with all operations of the table, by ecrcache's own evaluator.
+
+Denied calls are listed at the end of the session, with their tests, and fail it (exit status
+1) even when every test passed. ``-x`` and ``-k`` runs check the calls their tests made; with
+xdist each worker checks its own. A call whose config cannot be found is counted, not checked.
+
+Exempt, as the table says: ``sts:GetCallerIdentity`` ("No permissions are required to perform
+this operation", STS API reference). No other call is exempt: the table's operations cover
+doctor, test-pull and cost-report too, and the CI policy holds every operation by default.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ecrcache.aws import CALL_OBSERVERS, Clients
+from ecrcache.ci_policy_config import ci_policy_for
+from ecrcache.config import Config
+from ecrcache.iampolicy import ContextValue, evaluate
+from ecrcache.permissions import operations
+from ecrcache.upstreams import partition
+
+MOTO_ACCOUNT = "123456789012"  # moto's default account, and the sandbox's
+FREE = frozenset({"sts:GetCallerIdentity"})
+# The services a passed role is handed to (see ecrcache.permissions): a rule's upstream role is
+# assumed by ECR's pull-through cache, a template's role by ECR itself.
+RULE_ROLE_SERVICE = "pullthroughcache.ecr.amazonaws.com"
+TEMPLATE_ROLE_SERVICE = "ecr.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One authorization AWS makes for a call."""
+
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Denied:
+    test: str
+    call: str
+    check: Check
+
+
+# ------------------------------------------------------------------ what AWS authorizes
+
+
+def _ecr_repo(account: str, region: str, name: str) -> str:
+    return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{name}"
+
+
+def _repo_tags(account: str, region: str, arn_or_name: str) -> dict[str, str] | None:
+    """The repository's tags in moto's backend now; None when it does not exist."""
+    from moto.ecr.models import ecr_backends
+
+    backend = ecr_backends[account][region]
+    name = arn_or_name.split(":repository/", 1)[-1]
+    repo = backend.repositories.get(name)
+    if repo is None:
+        return None
+    listed = backend.tagger.list_tags_for_resource(repo.arn).get("tags", [])
+    return {t["Key"]: t["Value"] for t in listed}
+
+
+def _resource_tag_context(tags: Mapping[str, str] | None) -> dict[str, ContextValue]:
+    return {f"aws:ResourceTag/{k}": v for k, v in (tags or {}).items()}
+
+
+def _request_tag_context(tags: list[dict[str, str]]) -> dict[str, ContextValue]:
+    out: dict[str, ContextValue] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    out["aws:TagKeys"] = [t["Key"] for t in tags]
+    return out
+
+
+def _secret_arn(account: str, region: str, secret_id: str) -> str:
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    if secret_id.startswith("arn:"):
+        return secret_id
+    found = secretsmanager_backends[account][region].secrets.get(secret_id)
+    if found is not None:
+        return str(found.arn)
+    # not created yet: IAM sees the ARN it will have, six random characters at the end
+    return f"arn:{partition(region)}:secretsmanager:{region}:{account}:secret:{secret_id}-AbCdEf"
+
+
+def _ecr_checks(op: str, params: dict[str, Any], account: str, region: str) -> list[Check]:
+    action = f"ecr:{op}"
+    checks: list[Check] = []
+    if op in ("TagResource", "UntagResource", "ListTagsForResource"):
+        arn = params["resourceArn"]
+        context = _resource_tag_context(_repo_tags(account, region, arn))
+        if op == "TagResource":
+            context |= _request_tag_context(params.get("tags", []))
+        elif op == "UntagResource":
+            context["aws:TagKeys"] = list(params.get("tagKeys", []))
+        return [Check(action, arn, context)]
+    names = params.get("repositoryNames") or (
+        [params["repositoryName"]] if "repositoryName" in params else []
+    )
+    if not names:
+        # registry-level actions, and DescribeRepositories of the whole registry
+        checks.append(Check(action, "*"))
+    for name in names:
+        arn = _ecr_repo(account, region, name)
+        if op == "CreateRepository":
+            # tags in the create request are authorized on CreateRepository itself (ECR user
+            # guide, "Using Tag-Based Access Control")
+            context = _request_tag_context(params.get("tags", []))
+        else:
+            context = _resource_tag_context(_repo_tags(account, region, name))
+        checks.append(Check(action, arn, context))
+    role = params.get("customRoleArn")
+    if role:  # passing a role to ECR: rules (ECR upstream) and creation templates
+        service = RULE_ROLE_SERVICE if "PullThroughCacheRule" in op else TEMPLATE_ROLE_SERVICE
+        checks.append(Check("iam:PassRole", role, {"iam:PassedToService": service}))
+    return checks
+
+
+def _secrets_checks(op: str, params: dict[str, Any], account: str, region: str) -> list[Check]:
+    action = f"secretsmanager:{op}"
+    secret_id = params.get("SecretId") or params.get("Name")
+    if secret_id is None:
+        return [Check(action, "*")]  # ListSecrets
+    context: dict[str, ContextValue] = {}
+    if op == "CreateSecret" or op == "TagResource":
+        context = _request_tag_context(params.get("Tags", []))
+    return [Check(action, _secret_arn(account, region, secret_id), context)]
+
+
+_IAM_NAMED = {"RoleName": "role", "UserName": "user", "GroupName": "group"}
+
+
+def _iam_checks(op: str, params: dict[str, Any], account: str, region: str) -> list[Check]:
+    action = f"iam:{op}"
+    part = partition(region)
+    if "PolicyArn" in params:
+        return [Check(action, params["PolicyArn"])]
+    if op == "CreatePolicy":
+        path = params.get("Path", "/")
+        arn = f"arn:{part}:iam::{account}:policy{path}{params['PolicyName']}"
+        return [Check(action, arn, _request_tag_context(params.get("Tags", [])))]
+    for key, kind in _IAM_NAMED.items():
+        if key in params:
+            return [Check(action, f"arn:{part}:iam::{account}:{kind}/{params[key]}")]
+    return [Check(action, "*")]
+
+
+def authorizations(
+    service: str, op: str, params: dict[str, Any], *, account: str, region: str
+) -> list[Check]:
+    """What IAM authorizes for one API call (resource ARNs, condition keys)."""
+    if service == "ecr":
+        return _ecr_checks(op, params, account, region)
+    if service == "secretsmanager":
+        return _secrets_checks(op, params, account, region)
+    if service == "iam":
+        return _iam_checks(op, params, account, region)
+    return [Check(f"{service}:{op}", "*")]  # sts, ce: no resource-level permissions
+
+
+# ------------------------------------------------------------------ the recorder
+
+
+def _config_on_stack() -> Config | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if isinstance(value, Config):
+                return value
+        frame = frame.f_back
+    return None
+
+
+class CallRecorder:
+    """Collects the calls of the session; ``isolated()`` keeps a test's own calls apart."""
+
+    def __init__(self) -> None:
+        self.denied: list[Denied] = []
+        self.checked = 0
+        self.unattributed: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._last_config: dict[str, Config] = {}
+        self._policies: dict[int, tuple[Config, dict[str, Any]]] = {}
+        self._sink: list[list[tuple[str, Check, bool]]] = []
+
+    # the observer, called by ecrcache.aws.Clients before each call
+    def __call__(self, clients: Clients, service: str, op: str, params: dict[str, Any]) -> None:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+        call = f"{service}:{op}"
+        if call in FREE:
+            return
+        config = _config_on_stack()
+        with self._lock:
+            if config is None:
+                config = self._last_config.get(test)
+            else:
+                self._last_config = {test: config}
+        if config is None:
+            self.unattributed[test] += 1
+            return
+        account = clients.__dict__.get("account_id") or config.account_id or MOTO_ACCOUNT
+        region = clients.region
+        for check in authorizations(service, op, params, account=account, region=region):
+            allowed = evaluate(
+                check.action,
+                check.resource,
+                identity_policies=[self.policy(config, account, region)],
+                # global keys every request carries
+                context={"aws:RequestedRegion": region, **check.context},
+            ).allowed
+            with self._lock:
+                if self._sink:
+                    self._sink[-1].append((call, check, allowed))
+                    continue
+                self.checked += 1
+                if not allowed:
+                    self.denied.append(Denied(test, call, check))
+
+    def policy(self, config: Config, account: str, region: str) -> dict[str, Any]:
+        key = id(config)
+        cached = self._policies.get(key)
+        if cached is None or cached[0] is not config:
+            # every operation: a CI job may run any command (the config's [ci_policy]
+            # operations narrow what the user grants, not what ecrcache needs)
+            doc = ci_policy_for(config, account_id=account, region=region, ops=operations())
+            cached = (config, doc)  # holding the config keeps its id from being reused
+            self._policies[key] = cached
+        return cached[1]
+
+    @contextmanager
+    def isolated(self) -> Iterator[list[tuple[str, Check, bool]]]:
+        """The calls made inside, each with its check and verdict, kept out of the session's
+        result (for the tests of this checker, which make denied calls on purpose)."""
+        sink: list[tuple[str, Check, bool]] = []
+        with self._lock:
+            self._sink.append(sink)
+        try:
+            yield sink
+        finally:
+            with self._lock:
+                self._sink.remove(sink)
+
+    def report(self) -> list[str]:
+        lines = []
+        for d in self.denied:
+            context = f" with {dict(d.check.context)}" if d.check.context else ""
+            lines.append(
+                f"{d.test}: {d.call} needs {d.check.action} on {d.check.resource}{context}"
+            )
+        return sorted(set(lines))
+
+
+RECORDER = CallRecorder()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    CALL_OBSERVERS.append(RECORDER)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if RECORDER in CALL_OBSERVERS:
+        CALL_OBSERVERS.remove(RECORDER)
+
+
+@pytest.fixture
+def ci_calls() -> CallRecorder:
+    """The session's recorder (its ``isolated()`` for tests of the check itself)."""
+    return RECORDER
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if RECORDER.denied and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    tr = terminalreporter
+    if RECORDER.denied:
+        tr.section("AWS calls the generated CI policy denies", red=True)
+        for line in RECORDER.report():
+            tr.line(line)
+        tr.line(
+            "grant them in src/ecrcache/permissions.py (the table doctor and the CI policy "
+            "share), or make ecrcache not call them"
+        )
+    elif RECORDER.checked:
+        unattributed = sum(RECORDER.unattributed.values())
+        tr.line(
+            f"CI policy check: {RECORDER.checked} authorizations of ecrcache's AWS calls "
+            f"granted; {unattributed} calls without a config not checked"
+        )
