@@ -11,10 +11,10 @@ one resource policy (a registry or repository policy) are evaluated as AWS docum
   (an account id or ``:root`` principal delegates to the account's own IAM policies)
 
 An explicit Deny anywhere wins; otherwise one Allow is enough within an account; across accounts
-both sides must allow. Set operators (``ForAllValues:``/``ForAnyValue:``) test multivalued keys
-such as ``aws:TagKeys``: ForAllValues holds when every request value matches one policy value, and also
-when the key is absent or empty (the documented trap, hence the ``aws:RequestTag`` test beside
-it); ForAnyValue when at least one does, never for an absent key
+both sides must allow. Set operators (``ForAllValues:``/``ForAnyValue:``) test multivalued
+keys such as ``aws:TagKeys``: ForAllValues holds when every request value matches one policy
+value, and also when the key is absent or empty (the documented trap, hence the
+``aws:RequestTag`` test beside it); ForAnyValue when at least one does, never for an absent key
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
 Out of scope: SCPs, RCPs, permission boundaries, session policies, policy variables,
 NotPrincipal and numeric/date operators. What this module

@@ -360,14 +360,21 @@ PERMISSIONS: tuple[Permission, ...] = (
     _p(
         "cost-report",
         Scope.ANY,
-        [*_RULE_READ, *_TEMPLATE_READ, "ecr:DescribeRepositories", "ce:GetCostAndUsage"],
-        "list repositories (no prefix filter); --actual reads the bill from Cost Explorer",
+        [
+            *_RULE_READ,
+            *_TEMPLATE_READ,
+            "ecr:DescribeRepositories",
+            "ecr:DescribeImages",
+            "ce:GetCostAndUsage",
+        ],
+        "list repositories (no prefix filter) and the images of each (cached, application and "
+        "unmanaged storage are all on the bill); --actual reads it from Cost Explorer",
     ),
     _p(
         "cost-report",
         Scope.CACHE_REPOSITORIES,
-        ["ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetLifecyclePolicy"],
-        "image sizes and the lifecycle rules that would save storage",
+        ["ecr:BatchGetImage", "ecr:GetLifecyclePolicy"],
+        "an index's platform images and the lifecycle rules that would save storage",
     ),
     _p(
         "prune",
@@ -384,8 +391,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     _p(
         "cost-report",
         Scope.APP_REPOSITORIES,
-        ["ecr:DescribeImages", "ecr:GetLifecyclePolicy"],
-        "image sizes and lifecycle rules of application repositories",
+        ["ecr:GetLifecyclePolicy"],
+        "lifecycle rules of application repositories",
     ),
     _p(
         "doctor",

@@ -240,7 +240,7 @@ def test_repository_delete_needs_prune_force_and_delete_images(
     )
     ecr.put_image(repositoryName="acme/web", imageManifest=manifest, imageTag="v1")
     # A repository someone made by hand is never ecrcache's to delete.
-    ecr.create_repository(repositoryName="hand/made")
+    aws.client("ecr").create_repository(repositoryName="hand/made")  # not through ecrcache
     keep = cfg(repositories={"acme/api": {}})
     assert [u.address for u in plan(keep, clients(aws)).plan.unmanaged] == ["repository.acme/web"]
     pruned = plan(keep, clients(aws), prune=True)
@@ -382,11 +382,12 @@ def test_ci_policy_allows_exactly_what_the_operations_need(aws: boto3.session.Se
             False,
         ),
     ]
+    # every request names its region; acme/api carries the tag apply gave it
+    tags = {"aws:ResourceTag/managed-by": "ecrcache"}
     for action, resource, allowed in cases:
-        assert iampolicy.evaluate(action, resource, identity_policies=[doc]).allowed is allowed, (
-            action,
-            resource,
-        )
+        context = {"aws:RequestedRegion": REGION, **(tags if "acme/api" in resource else {})}
+        decision = iampolicy.evaluate(action, resource, identity_policies=[doc], context=context)
+        assert decision.allowed is allowed, (action, resource)
 
 
 def test_ci_policy_update_respects_the_five_version_limit(aws: boto3.session.Session) -> None:

@@ -19,6 +19,14 @@ from cost_seed import GIB, seed
 CONFIG = """
 region = "af-south-1"
 
+# the rules seed() creates
+[rules.ecr-public]
+upstream = "ecr-public"
+[rules.quay]
+upstream = "quay"
+[rules.k8s]
+upstream = "k8s"
+
 [repositories."team/api"]
 tag_mutability = "IMMUTABLE"
 

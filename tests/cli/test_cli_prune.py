@@ -20,6 +20,9 @@ def ecr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: boto3.session.Sess
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ecrcache.toml").write_text(
         'region = "af-south-1"\n[repositories."team/api"]\n[cost]\nstale_after_days = 90\n'
+        # the rules seed() creates
+        '[rules.ecr-public]\nupstream = "ecr-public"\n[rules.quay]\nupstream = "quay"\n'
+        '[rules.k8s]\nupstream = "k8s"\n'
     )
     seed(aws)
     return aws.client("ecr")
