@@ -11,8 +11,10 @@ test used (inventory reads in worker threads). Each call is then evaluated again
 ``ci_policy_for(config)`` with all operations of the table, by ecrcache's own evaluator.
 
 Denied calls are listed at the end of the session, with their tests, and fail it (exit status
-1) even when every test passed. ``-x`` and ``-k`` runs check the calls their tests made; with
-xdist each worker checks its own. A call whose config cannot be found is counted, not checked.
+1) even when every test passed. ``-x`` and ``-k`` runs check the calls their tests made; under
+pytest-xdist each worker checks its own and hands its findings to the controller
+(``workeroutput``), which reports and fails. A call whose config cannot be found is counted,
+not checked.
 
 Exempt, as the table says: ``sts:GetCallerIdentity`` ("No permissions are required to perform
 this operation", STS API reference). No other call is exempt: the table's operations cover
@@ -198,6 +200,7 @@ class CallRecorder:
 
     def __init__(self) -> None:
         self.denied: list[Denied] = []
+        self.from_workers: list[str] = []  # report lines of pytest-xdist workers
         self.checked = 0
         self.unattributed: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -263,7 +266,7 @@ class CallRecorder:
                 self._sink.remove(sink)
 
     def report(self) -> list[str]:
-        lines = []
+        lines = list(self.from_workers)
         for d in self.denied:
             context = f" with {dict(d.check.context)}" if d.check.context else ""
             lines.append(
@@ -290,14 +293,28 @@ def ci_calls() -> CallRecorder:
     return RECORDER
 
 
+_WORKER_KEY = "ecrcache_ci_policy_denied"
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if RECORDER.denied and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller reports
+        workeroutput[_WORKER_KEY] = RECORDER.report()
+        return
+    if RECORDER.report() and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    RECORDER.from_workers.extend(getattr(node, "workeroutput", {}).get(_WORKER_KEY, []))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     tr = terminalreporter
-    if RECORDER.denied:
+    if getattr(tr.config, "workeroutput", None) is not None:
+        return
+    if RECORDER.report():
         tr.section("AWS calls the generated CI policy denies", red=True)
         for line in RECORDER.report():
             tr.line(line)
@@ -311,3 +328,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"CI policy check: {RECORDER.checked} authorizations of ecrcache's AWS calls "
             f"granted; {unattributed} calls without a config not checked"
         )
+        if tr.config.option.verbose > 0:
+            for test, count in RECORDER.unattributed.most_common():
+                tr.line(f"  no config: {count} call(s) in {test}")
