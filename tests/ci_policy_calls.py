@@ -322,7 +322,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "grant them in src/ecrcache/permissions.py (the table doctor and the CI policy "
             "share), or make ecrcache not call them"
         )
-    elif RECORDER.checked:
+    elif RECORDER.checked or RECORDER.unattributed:
         unattributed = sum(RECORDER.unattributed.values())
         tr.line(
             f"CI policy check: {RECORDER.checked} authorizations of ecrcache's AWS calls "

@@ -396,9 +396,11 @@ def _granted(doc: Mapping[str, Any]) -> dict[str, set[str]]:
 
 
 def _covered(doc: Mapping[str, Any], granted: Mapping[str, set[str]]) -> bool:
-    # granted entries may be action patterns (ecrcache.permissions.ACTION_FAMILIES)
+    # granted entries may be action patterns (ecrcache.permissions.ACTION_FAMILIES), and an
+    # action granted on "*" is left out of the narrower statements
     def has(sid: str, action: str) -> bool:
-        return any(fnmatchcase(action.lower(), g.lower()) for g in granted.get(sid, set()))
+        where = granted.get(sid, set()) | granted.get("EcrcacheRegistry", set())
+        return any(fnmatchcase(action.lower(), g.lower()) for g in where)
 
     return all(has(st["Sid"], a) for st in doc["Statement"] for a in st["Action"])
 
