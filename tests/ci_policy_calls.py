@@ -23,6 +23,7 @@ doctor, test-pull and cost-report too, and the CI policy holds every operation b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
 from ecrcache.aws import CALL_OBSERVERS, Clients
@@ -72,12 +74,37 @@ def _ecr_repo(account: str, region: str, name: str) -> str:
     return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{name}"
 
 
+# Calls to ``sandbox serve`` over HTTP: the state is in the server's process, so lookups ask it
+# through a plain boto3 client (not ecrcache's: not observed). In-process, moto's backends.
+_REMOTE = threading.local()
+_PLAIN_CLIENTS: dict[tuple[int, str, str], Any] = {}
+
+
+def _plain(service: str) -> Any:
+    remote = getattr(_REMOTE, "clients", None)
+    if remote is None or not remote.endpoint_url:
+        return None
+    key = (id(remote.session), remote.endpoint_url, service)
+    if key not in _PLAIN_CLIENTS:
+        _PLAIN_CLIENTS[key] = remote.session.client(
+            service, endpoint_url=remote.endpoint_url, region_name=remote.region
+        )
+    return _PLAIN_CLIENTS[key]
+
+
 def _repo_tags(account: str, region: str, arn_or_name: str) -> dict[str, str] | None:
-    """The repository's tags in moto's backend now; None when it does not exist."""
+    """The repository's tags now; None when it does not exist."""
     from moto.ecr.models import ecr_backends
 
-    backend = ecr_backends[account][region]
     name = arn_or_name.split(":repository/", 1)[-1]
+    client = _plain("ecr")
+    if client is not None:
+        try:
+            found = client.list_tags_for_resource(resourceArn=_ecr_repo(account, region, name))
+        except botocore.exceptions.ClientError:
+            return None
+        return {t["Key"]: t["Value"] for t in found.get("tags", [])}
+    backend = ecr_backends[account][region]
     repo = backend.repositories.get(name)
     if repo is None:
         return None
@@ -100,7 +127,11 @@ def _secret_arn(account: str, region: str, secret_id: str) -> str:
 
     if secret_id.startswith("arn:"):
         return secret_id
-    found = secretsmanager_backends[account][region].secrets.get(secret_id)
+    client = _plain("secretsmanager")
+    if client is not None:
+        with contextlib.suppress(botocore.exceptions.ClientError):
+            return str(client.describe_secret(SecretId=secret_id)["ARN"])
+    found = None if client else secretsmanager_backends[account][region].secrets.get(secret_id)
     if found is not None:
         return str(found.arn)
     # not created yet: IAM sees the ARN it will have, six random characters at the end
@@ -179,6 +210,8 @@ def authorizations(
         return _secrets_checks(op, params, account, region)
     if service == "iam":
         return _iam_checks(op, params, account, region)
+    if service == "kms" and str(params.get("KeyId", "")).startswith("arn:"):
+        return [Check(f"kms:{op}", params["KeyId"])]
     return [Check(f"{service}:{op}", "*")]  # sts, ce: no resource-level permissions
 
 
@@ -225,7 +258,12 @@ class CallRecorder:
             return
         account = clients.__dict__.get("account_id") or config.account_id or MOTO_ACCOUNT
         region = clients.region
-        for check in authorizations(service, op, params, account=account, region=region):
+        _REMOTE.clients = clients
+        try:
+            checks = authorizations(service, op, params, account=account, region=region)
+        finally:
+            _REMOTE.clients = None
+        for check in checks:
             allowed = evaluate(
                 check.action,
                 check.resource,

@@ -131,9 +131,11 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:ListTagsForResource",
             "ecr:GetLifecyclePolicy",
             "ecr:ListImages",
+            "kms:DescribeKey",
         ],
         "read rules, templates, registry settings and cache secrets; find the repositories "
-        "ecrcache tagged as its own, wherever they are (tags are only readable per repository)",
+        "ecrcache tagged as its own, wherever they are (tags are only readable per repository); "
+        "whether a repository's KMS key is the AWS-managed one (kms:DescribeKey)",
     ),
     _p(
         "plan",

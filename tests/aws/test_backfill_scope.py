@@ -65,7 +65,7 @@ def repository_view(session: boto3.session.Session, name: str) -> dict[str, Any]
 
 def foreign_repository(session: boto3.session.Session, name: str) -> None:
     """Another team's repository: its own lifecycle policy, IMMUTABLE tags, its own tags."""
-    ecr = clients(session).ecr
+    ecr = session.client("ecr", region_name=REGION)  # not through ecrcache: another team's
     ecr.create_repository(
         repositoryName=name, imageTagMutability="IMMUTABLE", tags=[{"Key": "team", "Value": "b"}]
     )

@@ -33,13 +33,14 @@ EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 # RESOURCE_STAR (severity LOW): reads that must see every repository or principal, on "*".
 # - plan/import: ecrcache finds the repositories it tagged wherever they are (tags are only
 #   readable per repository, and DescribeRepositories has no prefix filter), reads their
-#   lifecycle policies and counts their images (ListImages) before a delete;
+#   lifecycle policies and counts their images (ListImages) before a delete, and asks KMS
+#   whether a repository's key is the AWS-managed one (DescribeKey reads key metadata only);
 # - cost-report: every repository is on the bill (DescribeImages), application and unmanaged;
 # - doctor: reads the policies of any role, user or group the pullers name, and the managed
 #   policies attached to them (AWS-managed ones included) to evaluate them.
 READS_ON_STAR = {
     "ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:GetLifecyclePolicy",
-    "ecr:ListImages", "ecr:DescribeImages",
+    "ecr:ListImages", "ecr:DescribeImages", "kms:DescribeKey",
     "iam:GetRole", "iam:GetUser", "iam:GetPolicy", "iam:GetPolicyVersion",
     "iam:GetRolePolicy", "iam:GetUserPolicy", "iam:GetGroupPolicy",
     "iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies",
