@@ -1,6 +1,7 @@
 """Changed policies and lifecycle policies shown as nested diffs (docdiff + render), with
-documents of real size: the CI policy for 50 application repositories is about 6,000
-characters on one line."""
+documents of real size: the CI policy for 50 rules is about 5,000 characters on one line
+(application repositories are scoped by ecrcache's tag, not listed: the rules' cache prefixes
+are the ARNs that differ)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ from ecrcache.policy import canonical_text, diff
 from ecrcache.render import document_diff_lines, render_plan
 
 ACCOUNT, REGION = "123456789012", "af-south-1"
-APPS = [f"team{i:02d}/service" for i in range(50)]
+APPS = [f"team{i:02d}/service" for i in range(50)]  # cache prefixes, one per rule
 
 
-def ci(apps: list[str]) -> dict[str, Any]:
+def ci(prefixes: list[str]) -> dict[str, Any]:
     doc = ci_policy(
         partition="aws",
         account_id=ACCOUNT,
         region=REGION,
-        cache_prefixes=["docker-hub", "k8s", "quay"],
-        app_repositories=apps,
+        cache_prefixes=prefixes,
+        app_repositories=["acme/api"],
         operations=operations(),
     )
     return json.loads(canonical_text(doc, partition="aws"))  # type: ignore[no-any-return]
@@ -37,7 +38,8 @@ def rendered(change: Change) -> str:
 
 
 def arn(name: str) -> str:
-    return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}"
+    # a cache prefix's repositories, in any region (the region is a condition of the statement)
+    return f"arn:aws:ecr:*:{ACCOUNT}:repository/{name}/*"
 
 
 def test_a_ci_policy_differing_in_one_arn_shows_a_few_lines() -> None:
@@ -51,9 +53,9 @@ def test_a_ci_policy_differing_in_one_arn_shows_a_few_lines() -> None:
     lines = text.splitlines()
     assert f'- "{arn("team49/service")}"' in text
     assert f'+ "{arn("team99/service")}"' in text
-    assert 'Sid = "EcrcacheAppRepositories"' in text  # the changed statement, named
+    assert 'Sid = "EcrcacheCacheRepositories"' in text  # the changed statement, named
     assert "# (49 unchanged elements hidden)" in text  # its other resources
-    assert "# (2 unchanged attributes hidden)" in text  # its Effect and Action
+    assert "# (3 unchanged attributes hidden)" in text  # its Effect, Action and Condition
     assert any("unchanged elements hidden" in ln for ln in lines if "49" not in ln)  # statements
     assert arn("team00/service") not in text
     assert len(lines) < 25 and max(len(ln) for ln in lines) < 120
