@@ -144,9 +144,9 @@ def totals_from_report(report: Any) -> dict[str, Any]:
 
 def run_ecrcache(session: Any, endpoint: str, now: datetime) -> tuple[dict[str, Any], int, int]:
     from ecrcache.aws import Clients
-    from ecrcache.cost import cost_report
-    from ecrcache.inventory import DEFAULT_CONCURRENCY, read_inventory
-    from ecrcache.pricing import prices_for
+    from ecrcache.cost.inventory import DEFAULT_CONCURRENCY, read_inventory
+    from ecrcache.cost.pricing import prices_for
+    from ecrcache.cost.report import cost_report
 
     clients = Clients(session, REGION, endpoint_url=endpoint)
     inv = read_inventory(clients, concurrency=DEFAULT_CONCURRENCY)
@@ -163,7 +163,7 @@ def run_ecrcache(session: Any, endpoint: str, now: datetime) -> tuple[dict[str, 
 
 def run_baseline(session: Any, endpoint: str, now: datetime) -> tuple[dict[str, Any], int]:
     """What someone would write: one client, one loop, the same figures."""
-    from ecrcache import lifecycle
+    from ecrcache.policy import lifecycle
 
     calls = 0
 

@@ -37,16 +37,16 @@ import botocore.exceptions
 import pytest
 
 from ecrcache.aws import CALL_OBSERVERS, Clients
-from ecrcache.ci_policy_config import ci_policy_for
-from ecrcache.config import Config
-from ecrcache.iampolicy import ContextValue, evaluate
-from ecrcache.permissions import operations
-from ecrcache.upstreams import partition
+from ecrcache.config.ci_policy import ci_policy_for
+from ecrcache.config.schema import Config
+from ecrcache.config.upstreams import partition
+from ecrcache.policy.iam import ContextValue, evaluate
+from ecrcache.policy.permissions import operations
 
 MOTO_ACCOUNT = "123456789012"  # moto's default account, and the sandbox's
 FREE = frozenset({"sts:GetCallerIdentity"})
-# The services a passed role is handed to (see ecrcache.permissions): a rule's upstream role is
-# assumed by ECR's pull-through cache, a template's role by ECR itself.
+# The services a passed role is handed to (see ecrcache.policy.permissions): a rule's upstream
+# role is assumed by ECR's pull-through cache, a template's role by ECR itself.
 RULE_ROLE_SERVICE = "pullthroughcache.ecr.amazonaws.com"
 TEMPLATE_ROLE_SERVICE = "ecr.amazonaws.com"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import boto3
 
-from ecrcache.apply import ApplyContext, run
 from ecrcache.aws import Clients
-from ecrcache.config import Config, parse_config
-from ecrcache.credentials import SourceReader
-from ecrcache.reconcile import PlanResult, make_plan
+from ecrcache.config.schema import Config, parse_config
+from ecrcache.reconcile.apply import ApplyContext, run
+from ecrcache.reconcile.credentials import SourceReader
+from ecrcache.reconcile.planning import PlanResult, make_plan
 
 REGION = "af-south-1"
 ACCOUNT = "123456789012"

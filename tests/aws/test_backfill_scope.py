@@ -13,9 +13,9 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, example_roles, plan
 
-from ecrcache import lifecycle
-from ecrcache.config import Config, parse_config
-from ecrcache.plan import Action
+from ecrcache.config.schema import Config, parse_config
+from ecrcache.policy import lifecycle
+from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox.pulls import simulate_pull
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"

@@ -1,5 +1,5 @@
 """doctor's IAM reading on moto: a role's attached AWS-managed and inline policies, a user's own
-and its groups', evaluated by ecrcache.iampolicy as pullers.first-pull does."""
+and its groups', evaluated by ecrcache.policy.iam as pullers.first-pull does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from ecrcache.aws import Clients
 from ecrcache.doctor.iam import Principal, PrincipalNotFound, identity_policies
-from ecrcache.iampolicy import evaluate
+from ecrcache.policy.iam import evaluate
 
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})

@@ -15,9 +15,9 @@ import pytest
 from cost_seed import GIB, REGION, seed
 
 from ecrcache.aws import Clients
-from ecrcache.cost import APPLICATION, UNMANAGED, CostReport, cost_report
-from ecrcache.inventory import Inventory, read_images, read_inventory
-from ecrcache.pricing import prices_for
+from ecrcache.cost.inventory import Inventory, read_images, read_inventory
+from ecrcache.cost.pricing import prices_for
+from ecrcache.cost.report import APPLICATION, UNMANAGED, CostReport, cost_report
 
 PRICE = 0.10
 APPS = ["team/api"]

@@ -26,14 +26,14 @@ import pytest
 import tomli_w
 
 from ecrcache import aws as ecrcache_aws
-from ecrcache.apply import ApplyContext
-from ecrcache.apply import run as run_plan
 from ecrcache.aws import Clients
 from ecrcache.cli.app import run
-from ecrcache.config import parse_config
-from ecrcache.credentials import SourceReader
+from ecrcache.config.schema import parse_config
 from ecrcache.errors import ApplyError
-from ecrcache.reconcile import make_plan
+from ecrcache.reconcile.apply import ApplyContext
+from ecrcache.reconcile.apply import run as run_plan
+from ecrcache.reconcile.credentials import SourceReader
+from ecrcache.reconcile.planning import make_plan
 from lossy_proxy import LossyProxy
 
 REGION = "af-south-1"

@@ -8,8 +8,8 @@ import boto3
 from cost_seed import ACCOUNT, GIB, REGION, manifest, push, seed
 
 from ecrcache.aws import Clients
-from ecrcache.inventory import read_inventory
-from ecrcache.prune import PrunePlan, plan_prune, run_prune
+from ecrcache.cost.inventory import read_inventory
+from ecrcache.cost.prune import PrunePlan, plan_prune, run_prune
 from ecrcache.sandbox.pulls import simulate_pull
 
 APPS = ["team/api"]

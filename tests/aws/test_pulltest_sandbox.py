@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ecrcache import pulltest
+from ecrcache.config.upstreams import registry_host
 from ecrcache.registry import Platform
+from ecrcache.registry import testpull as pulltest
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules
-from ecrcache.upstreams import registry_host
 
 ACCOUNT = "123456789012"
 REGION = "af-south-1"

@@ -22,18 +22,17 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, make_roles, plan
 
-from ecrcache import lifecycle
 from ecrcache.aws import Clients
-from ecrcache.config import parse_config
+from ecrcache.config.partitions import partitions
+from ecrcache.config.schema import parse_config
+from ecrcache.config.upstreams import dns_suffix, partition, registry_host
 from ecrcache.errors import ApplyError
-from ecrcache.iam_propagation import IAM_PROPAGATION_DELAYS
-from ecrcache.partitions import partitions
-from ecrcache.plan import Action
-from ecrcache.policy import equivalent
+from ecrcache.policy import equivalent, lifecycle
+from ecrcache.reconcile.iam_propagation import IAM_PROPAGATION_DELAYS
+from ecrcache.reconcile.live import list_secrets
+from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox import image_status, principal_validation, secrets_consistency
 from ecrcache.sandbox.pulls import simulate_pull
-from ecrcache.state import list_secrets
-from ecrcache.upstreams import dns_suffix, partition, registry_host
 
 # ================================================================================================
 # 1. backfill reaches only what a cache rule could have created
@@ -573,7 +572,7 @@ def test_apply_retries_while_iam_propagates_a_new_puller_role(aws: boto3.session
     # consistency" for two minutes (resource_aws_ecr_repository_policy.go; repository_policy.go,
     # internal/service/ecr/consts.go propagationTimeout): a role created moments ago reaches ECR
     # a few seconds later (terraform-provider-aws#39064: "Running it a second time succeeds").
-    from ecrcache.apply import ApplyContext, run
+    from ecrcache.reconcile.apply import ApplyContext, run
 
     clock = _Clock()
     principal_validation.set_propagation(10, clock=clock.now)
@@ -764,8 +763,8 @@ def test_import_writes_no_key_for_the_aws_managed_one(aws: boto3.session.Session
     # plans empty instead of pinning the key's ARN.
     import tomllib
 
-    from ecrcache.config import parse_config
-    from ecrcache.importer import import_config, to_toml
+    from ecrcache.config.schema import parse_config
+    from ecrcache.reconcile.importer import import_config, to_toml
 
     apply(cfg(repositories={"acme/secure": {"encryption": "KMS"}}), clients(aws))
     doc = tomllib.loads(to_toml(import_config(clients(aws), region=REGION)))
@@ -1126,9 +1125,9 @@ def test_server_mode_serves_storage_classes_and_lifecycle_form(aws: boto3.sessio
 def test_ecr_registry_hosts_of_every_partition_are_recognised(host: str) -> None:
     # Source: botocore/data/partitions.json dnsSuffix (the registry host is
     # <account>.dkr.ecr.<region>.<dnsSuffix>); the sandbox accepts them as ECR does.
+    from ecrcache.config.upstreams import kind_for_host
     from ecrcache.doctor.files import is_ecr
     from ecrcache.sandbox.constraints import upstream_for_url
-    from ecrcache.upstreams import kind_for_host
 
     assert kind_for_host(host) == "ecr" and upstream_for_url(host) == "ecr" and is_ecr(host)
     assert kind_for_host(host + ".example.com") is None

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, cred, plan
 
-from ecrcache.credentials import SourceReader
 from ecrcache.errors import ApplyError, CredentialSourceError, UnsafePlanError
-from ecrcache.plan import Action
-from ecrcache.reconcile import make_plan
+from ecrcache.reconcile.credentials import SourceReader
+from ecrcache.reconcile.plan import Action
+from ecrcache.reconcile.planning import make_plan
 
 # One rule per upstream kind ECR supports.
 RULES_BY_KIND: dict[str, dict[str, Any]] = {

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, make_roles, plan
 
-from ecrcache.plan import Action
+from ecrcache.reconcile.plan import Action
 
 OTHER = "111122223333"
 ROLES = [f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("zeta-nodes", "alpha-ci", "mid-batch")]

@@ -10,8 +10,9 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, example_roles, plan
 
-from ecrcache import iampolicy, lifecycle
-from ecrcache.plan import Action
+from ecrcache.policy import iam as iampolicy
+from ecrcache.policy import lifecycle
+from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox.pulls import simulate_pull
 
 QUAY = {"quay": {"upstream": "quay"}, "k8s": {"upstream": "k8s"}}
@@ -391,7 +392,7 @@ def test_ci_policy_allows_exactly_what_the_operations_need(aws: boto3.session.Se
 
 
 def test_ci_policy_update_respects_the_five_version_limit(aws: boto3.session.Session) -> None:
-    from ecrcache.permissions import ci_policy, operations
+    from ecrcache.policy.permissions import ci_policy, operations
 
     iam = aws.client("iam")
     arn = f"arn:aws:iam::{ACCOUNT}:policy/ecrcache-ci"

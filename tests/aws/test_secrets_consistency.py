@@ -17,11 +17,11 @@ import boto3
 import pytest
 from reconcile_support import REGION, apply, clients, config, cred, plan
 
-from ecrcache.config import parse_config
-from ecrcache.plan import Action
+from ecrcache.config.schema import parse_config
+from ecrcache.reconcile.live import list_secrets
+from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox import secrets_consistency
 from ecrcache.sandbox.runtime import open_sandbox
-from ecrcache.state import list_secrets
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 EXAMPLE_ENV = {"DOCKERHUB_TOKEN": "t1", "GHCR_TOKEN": "t2"}

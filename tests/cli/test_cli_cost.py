@@ -132,7 +132,7 @@ def test_actual_access_denied(monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
     from ecrcache.aws import Clients
-    from ecrcache.cost_explorer import actual_costs, month_range
+    from ecrcache.cost.explorer import actual_costs, month_range
     from ecrcache.errors import AwsAccessError
 
     assert month_range(date(2026, 2, 17), 3) == ("2025-11-01", "2026-02-01")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from regsupport import MultiArch, RegistryServer, make_multiarch, push_multiarch
 
-from ecrcache import pulltest
 from ecrcache.cli.app import run
 from ecrcache.registry import Credentials, Digest, Platform, RegistryClient
+from ecrcache.registry import testpull as pulltest
 
 pytestmark = pytest.mark.registry
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from ecrcache.backfill import BackfillScope, left_alone_notes
-from ecrcache.config import Config, parse_config
+from ecrcache.config.schema import Config, parse_config
 from ecrcache.errors import ConfigError
-from ecrcache.plan import diff
-from ecrcache.resources import MANAGED_TAGS, Repository, RepositorySettings, State
+from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
+from ecrcache.reconcile.plan import diff
+from ecrcache.reconcile.resources import MANAGED_TAGS, Repository, RepositorySettings, State
 
 ROOT_RULE = {"upstream": "ecr-public"}
 QUAY = {"upstream": "quay"}

@@ -24,9 +24,9 @@ import pytest
 from parliament import analyze_policy_string, enhance_finding
 from test_ci_policy_size import ACCOUNT, REALISTIC, REGION, WORST, big_config
 
-from ecrcache.ci_policy_config import ci_policy_for
-from ecrcache.config import Config, parse_config
-from ecrcache.permissions import ACTION_FAMILIES, PERMISSIONS, puller_statements
+from ecrcache.config.ci_policy import ci_policy_for
+from ecrcache.config.schema import Config, parse_config
+from ecrcache.policy.permissions import ACTION_FAMILIES, PERMISSIONS, puller_statements
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

@@ -10,7 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from ecrcache.cost import (
+from ecrcache.config.cost import CostConfig
+from ecrcache.cost.document import report_doc, write_csv
+from ecrcache.cost.pricing import GB, prices_for
+from ecrcache.cost.prune import plan_prune
+from ecrcache.cost.report import (
     APPLICATION,
     ROOT,
     UNMANAGED,
@@ -20,11 +24,7 @@ from ecrcache.cost import (
     cost_report,
     groups_of,
 )
-from ecrcache.cost_config import CostConfig
-from ecrcache.cost_doc import report_doc, write_csv
-from ecrcache.pricing import GB, prices_for
-from ecrcache.prune import plan_prune
-from ecrcache.status import prefix_status, scan_frequency
+from ecrcache.cost.status import prefix_status, scan_frequency
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

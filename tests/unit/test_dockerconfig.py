@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecrcache.dockerconfig import (
+from ecrcache.errors import UsageError
+from ecrcache.registry.dockerconfig import (
     DockerConfigError,
     RegistryAuth,
     dockerconfigjson,
@@ -19,7 +20,6 @@ from ecrcache.dockerconfig import (
     shadowing_warnings,
     update_docker_config,
 )
-from ecrcache.errors import UsageError
 
 HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 LOGIN = RegistryAuth(HOST, "AWS", "pa55-word")

@@ -24,7 +24,7 @@ from ecrcache.doctor.model import (
 )
 from ecrcache.doctor.runner import run_checks, select
 from ecrcache.errors import AwsAccessError, AwsError, UsageError
-from ecrcache.render_doctor import render_report
+from ecrcache.render.doctor import render_report
 
 
 def env(tmp_path: Path) -> Env:

@@ -1,4 +1,4 @@
-"""ecrcache.iampolicy: table-driven checks of the IAM evaluation rules ecrcache relies on.
+"""ecrcache.policy.iam: table-driven checks of the IAM evaluation rules ecrcache relies on.
 
 AWS managed policy documents come from moto's snapshot, moto/iam/aws_managed_policies.py in the
 installed moto (5.2.x): AmazonEC2ContainerRegistryReadOnly v3 (2019-12-10) and
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecrcache.iampolicy import Outcome, evaluate
+from ecrcache.policy.iam import Outcome, evaluate
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"

@@ -1,4 +1,4 @@
-"""ecrcache.iampolicy: multivalued context keys (aws:TagKeys) and the set operators
+"""ecrcache.policy.iam: multivalued context keys (aws:TagKeys) and the set operators
 ForAllValues/ForAnyValue, as the IAM User Guide defines them:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
 """
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ecrcache.iampolicy import ContextValue, Outcome, evaluate
+from ecrcache.policy.iam import ContextValue, Outcome, evaluate
 
 REPO = "arn:aws:ecr:eu-west-1:111122223333:repository/team/app"
 ALLOW, NONE = Outcome.ALLOW, Outcome.IMPLICIT_DENY

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from ecrcache.config import parse_config
-from ecrcache.importer import ImportResult, lifecycle_keys, to_toml
-from ecrcache.lifecycle import compile_rules, normalise
+from ecrcache.config.schema import parse_config
+from ecrcache.policy.lifecycle import compile_rules, normalise
+from ecrcache.reconcile.importer import ImportResult, lifecycle_keys, to_toml
 
 SINGLES: dict[str, int] = {
     "keep_last": 30,

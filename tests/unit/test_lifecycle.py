@@ -1,4 +1,4 @@
-"""ecrcache.lifecycle against ECR's documented lifecycle policy examples and rules.
+"""ecrcache.policy.lifecycle against ECR's documented lifecycle policy examples and rules.
 
 Examples are transcribed from "Examples of lifecycle policies in Amazon ECR",
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_examples.html, in two
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ecrcache.lifecycle import (
+from ecrcache.policy.lifecycle import (
     MAX_POLICY_CHARS,
     Image,
     check_policy,

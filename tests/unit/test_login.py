@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ecrcache.login import (
+from ecrcache.registry.login import (
     LoginError,
     RegistryToken,
     docker_login,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ecrcache.config import parse_config
-from ecrcache.outputs import compute_outputs
-from ecrcache.render_outputs import render_outputs
+from ecrcache.config.schema import parse_config
+from ecrcache.reconcile.outputs import compute_outputs
+from ecrcache.render.outputs import render_outputs
 
 ACCOUNT = "123456789012"
 HOST = f"{ACCOUNT}.dkr.ecr.af-south-1.amazonaws.com"

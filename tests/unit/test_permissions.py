@@ -1,5 +1,5 @@
-"""ecrcache.permissions: the table, the CI policy and the puller statements, proven with
-ecrcache.iampolicy (our evaluator) and AWS managed policies from moto's snapshot
+"""ecrcache.policy.permissions: the table, the CI policy and the puller statements, proven with
+ecrcache.policy.iam (our evaluator) and AWS managed policies from moto's snapshot
 (moto/iam/aws_managed_policies.py)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import botocore
 import pytest
 
-from ecrcache.iampolicy import Outcome, evaluate
-from ecrcache.permissions import (
+from ecrcache.policy.iam import Outcome, evaluate
+from ecrcache.policy.permissions import (
     MANAGED_POLICY_MAX_CHARS,
     PERMISSIONS,
     REGISTRY_POLICY_ACTIONS,

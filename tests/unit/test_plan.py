@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecrcache.plan import Action, Safety, diff
-from ecrcache.resources import MANAGED_TAGS, Rule, Secret, SecretValue, State
+from ecrcache.reconcile.plan import Action, Safety, diff
+from ecrcache.reconcile.resources import MANAGED_TAGS, Rule, Secret, SecretValue, State
 
 DH = "ecr-pullthroughcache/docker-hub"
 

@@ -9,11 +9,10 @@ import io
 import json
 from typing import Any
 
-from ecrcache import lifecycle
-from ecrcache.permissions import ci_policy, operations
-from ecrcache.plan import Action, Change, FieldChange, Plan
-from ecrcache.policy import canonical_text, diff
-from ecrcache.render import document_diff_lines, render_plan
+from ecrcache.policy import canonical_text, diff, lifecycle
+from ecrcache.policy.permissions import ci_policy, operations
+from ecrcache.reconcile.plan import Action, Change, FieldChange, Plan
+from ecrcache.render.console import document_diff_lines, render_plan
 
 ACCOUNT, REGION = "123456789012", "af-south-1"
 APPS = [f"team{i:02d}/service" for i in range(50)]  # cache prefixes, one per rule

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecrcache.pricing import GB, archive_cost, free_tier_credit, prices_for, storage_cost
+from ecrcache.cost.pricing import GB, archive_cost, free_tier_credit, prices_for, storage_cost
 
 
 def test_us_east_1_figures_and_their_doubts() -> None:

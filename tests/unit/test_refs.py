@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ecrcache import refs
 from ecrcache.errors import InvalidReferenceError
+from ecrcache.rewrite import refs
 
 TABLES: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "data" / "rewrite" / "reference_tables.json").read_text()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrcache import refs
 from ecrcache.errors import InvalidReferenceError
+from ecrcache.rewrite import refs
 
 component = st.from_regex(r"\A[a-z0-9]{1,6}(?:(?:[._]|__|-{1,2})[a-z0-9]{1,6}){0,2}\Z")
 domain = st.one_of(

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrcache import refs
+from ecrcache.config.upstreams import registry_host
 from ecrcache.errors import InvalidReferenceError
+from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping, Route, routes_from_rules
 from ecrcache.rewrite.text import rewrite_in_file, rewrite_reference, split_name
-from ecrcache.upstreams import registry_host
 
 HOST = registry_host("123456789012", "af-south-1")
 OTHER_ECR = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"

@@ -117,7 +117,7 @@ def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
         if applied is not None:
             error["applied"] = list(applied)
         write_json(envelope(command, None, error=error), sys.stdout)
-    from ecrcache.render import error_line
+    from ecrcache.render.console import error_line
 
     error_line(exc.message, exc.hint, details=exc.details)
     return exc.exit_code
@@ -163,7 +163,7 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        from ecrcache.render import error_line
+        from ecrcache.render.console import error_line
 
         error_line(
             f"internal error: {type(exc).__name__}: {exc}",

@@ -31,10 +31,10 @@ def apply(
     ),
 ) -> None:
     """Make the account match the config. Idempotent: a second apply changes nothing."""
-    from ecrcache.apply import ApplyContext, run
-    from ecrcache.credentials import SourceReader
-    from ecrcache.reconcile import make_plan
-    from ecrcache.render import apply_progress, note, render_plan, warn
+    from ecrcache.reconcile.apply import ApplyContext, run
+    from ecrcache.reconcile.credentials import SourceReader
+    from ecrcache.reconcile.planning import make_plan
+    from ecrcache.render.console import apply_progress, note, render_plan, warn
 
     opts = options(ctx)
     config = load(opts)

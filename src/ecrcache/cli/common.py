@@ -15,7 +15,7 @@ from ecrcache.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
-    from ecrcache.config import Config
+    from ecrcache.config.schema import Config
     from ecrcache.rewrite.mapping import Mapping as CacheMapping
 
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
@@ -27,7 +27,7 @@ def options(ctx: typer.Context) -> GlobalOptions:
 
 
 def load(opts: GlobalOptions) -> Config:
-    from ecrcache.config import load_config
+    from ecrcache.config.schema import load_config
 
     return load_config(opts.config_path)
 
@@ -48,7 +48,7 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     from ecrcache.aws import Clients
 
     if opts.sandbox:
-        from ecrcache.render import note
+        from ecrcache.render.console import note
         from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID, default_state_path, open_sandbox
 
         state = default_state_path()
@@ -75,9 +75,9 @@ def cache_mapping(
 ) -> CacheMapping:
     """Routes from the config (``config``, or loaded now); registry host from account and
     region, STS only as a last resort."""
+    from ecrcache.config.upstreams import registry_host
     from ecrcache.errors import UsageError
     from ecrcache.rewrite.mapping import Mapping, routes_from_rules
-    from ecrcache.upstreams import registry_host
 
     if config is None:
         config = load(opts)

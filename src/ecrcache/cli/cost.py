@@ -17,8 +17,8 @@ from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
-    from ecrcache.config import Config
-    from ecrcache.inventory import Inventory
+    from ecrcache.config.schema import Config
+    from ecrcache.cost.inventory import Inventory
 
 DEFAULT_STALE_DAYS = 90
 
@@ -50,7 +50,7 @@ def prefixes_of(inventory: Inventory) -> dict[str, str]:
 
 
 def check_concurrency(value: int) -> int:
-    from ecrcache.inventory import MAX_CONCURRENCY
+    from ecrcache.cost.inventory import MAX_CONCURRENCY
 
     if not 1 <= value <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be 1 to {MAX_CONCURRENCY}")
@@ -75,13 +75,13 @@ def cost_report(
     """Storage and monthly cost per upstream and repository; stale and untagged images."""
     from datetime import UTC, datetime
 
-    from ecrcache.cost import cost_report as make_report
-    from ecrcache.cost_doc import docker_hub_lines, report_doc, write_csv
-    from ecrcache.cost_explorer import actual_costs
-    from ecrcache.inventory import read_inventory
-    from ecrcache.pricing import prices_for
-    from ecrcache.render import warn
-    from ecrcache.render_cost import inventory_progress, render_cost_report
+    from ecrcache.cost.document import docker_hub_lines, report_doc, write_csv
+    from ecrcache.cost.explorer import actual_costs
+    from ecrcache.cost.inventory import read_inventory
+    from ecrcache.cost.pricing import prices_for
+    from ecrcache.cost.report import cost_report as make_report
+    from ecrcache.render.console import warn
+    from ecrcache.render.cost import inventory_progress, render_cost_report
 
     opts = options(ctx)
     if fmt not in ("text", "csv"):

@@ -21,7 +21,7 @@ from ecrcache.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
-    from ecrcache.config import Config
+    from ecrcache.config.schema import Config
     from ecrcache.doctor.env import Env
     from ecrcache.doctor.model import Check
     from ecrcache.errors import EcrcacheError
@@ -59,7 +59,7 @@ def doctor(
     if opts.json:
         emit_json("doctor", report.to_dict())
     else:
-        from ecrcache.render_doctor import render_report
+        from ecrcache.render.doctor import render_report
 
         render_report(report, sys.stdout, no_color=not opts.color)
     return 0 if report.healthy else 1
@@ -69,14 +69,14 @@ def _list(opts: GlobalOptions, checks: tuple[Check, ...]) -> int:
     if opts.json:
         emit_json("doctor", {"checks": [c.describe() for c in checks]})
     else:
-        from ecrcache.render_doctor import render_check_list
+        from ecrcache.render.doctor import render_check_list
 
         render_check_list(checks, sys.stdout, no_color=not opts.color)
     return 0
 
 
 def _load(opts: GlobalOptions) -> tuple[Config | None, EcrcacheError | None]:
-    from ecrcache.config import load_config
+    from ecrcache.config.schema import load_config
     from ecrcache.errors import ConfigError
 
     try:
@@ -116,10 +116,10 @@ def _env(
     region_source: str,
     root: Path,
 ) -> Env:
-    from ecrcache.dockerconfig import default_config_path
     from ecrcache.doctor.context import build_context
     from ecrcache.doctor.env import Env, Live, MachinePaths
     from ecrcache.doctor.fixes import Commands
+    from ecrcache.registry.dockerconfig import default_config_path
 
     live = Live(clients) if clients is not None else None
     context = build_context(

@@ -52,8 +52,8 @@ def import_(
     ),
 ) -> None:
     """Write a config from what exists in the account, so that plan with it is empty."""
-    from ecrcache.importer import import_config, to_toml
-    from ecrcache.render import warn
+    from ecrcache.reconcile.importer import import_config, to_toml
+    from ecrcache.render.console import warn
 
     opts = options(ctx)
     region = import_region(opts)

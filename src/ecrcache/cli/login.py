@@ -20,7 +20,7 @@ from ecrcache.cli.common import emit_json, options
 from ecrcache.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
-    from ecrcache.login import RegistryToken
+    from ecrcache.registry.login import RegistryToken
 
 
 @contextmanager
@@ -39,7 +39,7 @@ def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
     if opts.region:
         return [opts.region]
     if opts.config_path.exists():
-        from ecrcache.config import load_config
+        from ecrcache.config.schema import load_config
 
         return [load_config(opts.config_path).region]
     from ecrcache.aws import make_session
@@ -88,7 +88,7 @@ def login(
     ),
 ) -> int:
     """Log in to the ECR registry: Docker (stdin login or config file), Helm, or a pull secret."""
-    from ecrcache.login import fetch_tokens
+    from ecrcache.registry.login import fetch_tokens
 
     opts = options(ctx)
     if print_password and k8s_secret:
@@ -115,9 +115,9 @@ def login(
 def _payload(
     tokens: list[RegistryToken], *, print_password: bool, name: str | None, ns: str | None
 ) -> int:
-    from ecrcache.dockerconfig import k8s_secret_yaml
-    from ecrcache.login import expiry_text, single_password
-    from ecrcache.render import note
+    from ecrcache.registry.dockerconfig import k8s_secret_yaml
+    from ecrcache.registry.login import expiry_text, single_password
+    from ecrcache.render.console import note
 
     if print_password:
         sys.stdout.write(single_password(tokens) + "\n")
@@ -131,7 +131,7 @@ def _payload(
 
 
 def _cli_logins(tokens: list[RegistryToken], *, tool: str) -> tuple[str, ...]:
-    from ecrcache.login import docker_login, helm_login
+    from ecrcache.registry.login import docker_login, helm_login
 
     login = helm_login if tool == "helm" else docker_login
     out = []
@@ -142,7 +142,7 @@ def _cli_logins(tokens: list[RegistryToken], *, tool: str) -> tuple[str, ...]:
 
 
 def _write(tokens: list[RegistryToken], path: Path | None) -> tuple[Path, tuple[str, ...]]:
-    from ecrcache.dockerconfig import update_docker_config
+    from ecrcache.registry.dockerconfig import update_docker_config
 
     return update_docker_config(tuple(t.as_auth() for t in tokens), path=path)
 
@@ -156,7 +156,7 @@ def _report(
     warnings: tuple[str, ...],
     expires: Any,
 ) -> None:
-    from ecrcache.login import expiry_text
+    from ecrcache.registry.login import expiry_text
 
     registries = list(dict.fromkeys(t.registry for t in tokens))
     if opts.json:
@@ -168,7 +168,7 @@ def _report(
         }
         emit_json("login", data, warnings=warnings)
         return
-    from ecrcache.render import warn
+    from ecrcache.render.console import warn
 
     for warning in warnings:
         warn(warning)

@@ -13,7 +13,7 @@ from ecrcache.cli.common import emit_json, load, open_clients, options, region_f
 @app.command()
 def outputs(ctx: typer.Context) -> None:
     """What people need to use the cache: registry, docker login, pull prefixes, CI policy."""
-    from ecrcache.outputs import compute_outputs
+    from ecrcache.reconcile.outputs import compute_outputs
 
     opts = options(ctx)
     config = load(opts)
@@ -22,8 +22,8 @@ def outputs(ctx: typer.Context) -> None:
     arn: str | None = None
     if account_id is None or config.ci_policy is not None:
         # AWS only for what the config does not say: who we are, and whether the policy exists.
-        from ecrcache.reconcile import check_account
-        from ecrcache.state import read_iam_policies
+        from ecrcache.reconcile.live import read_iam_policies
+        from ecrcache.reconcile.planning import check_account
 
         with open_clients(opts, region) as clients:
             account_id = clients.account_id
@@ -35,6 +35,6 @@ def outputs(ctx: typer.Context) -> None:
     if opts.json:
         emit_json("outputs", result.to_dict())
         return
-    from ecrcache.render_outputs import render_outputs
+    from ecrcache.render.outputs import render_outputs
 
     render_outputs(result, sys.stdout, no_color=opts.no_color)

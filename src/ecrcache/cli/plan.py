@@ -24,9 +24,9 @@ def plan(
     ),
 ) -> int:
     """Show what apply would change in the account (reads only)."""
-    from ecrcache.credentials import SourceReader
-    from ecrcache.reconcile import make_plan
-    from ecrcache.render import note, render_plan, warn
+    from ecrcache.reconcile.credentials import SourceReader
+    from ecrcache.reconcile.planning import make_plan
+    from ecrcache.render.console import note, render_plan, warn
 
     opts = options(ctx)
     try:

@@ -43,11 +43,11 @@ def prune(
     """Delete images under cache prefixes not pulled for N days (dry run unless --yes)."""
     from datetime import UTC, datetime
 
-    from ecrcache.cost import APPLICATION, UNMANAGED, classify
-    from ecrcache.inventory import list_repositories, read_images
-    from ecrcache.prune import plan_prune, run_prune
-    from ecrcache.render_cost import inventory_progress, render_prune_plan, render_prune_result
-    from ecrcache.state import read_rules
+    from ecrcache.cost.inventory import list_repositories, read_images
+    from ecrcache.cost.prune import plan_prune, run_prune
+    from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
+    from ecrcache.reconcile.live import read_rules
+    from ecrcache.render.cost import inventory_progress, render_prune_plan, render_prune_result
 
     opts = options(ctx)
     config = load_optional(opts)
@@ -107,7 +107,7 @@ def prune(
         if result is not None:
             render_prune_result(result, sys.stdout, no_color=opts.no_color)
         elif unsafe:
-            from ecrcache.render import warn
+            from ecrcache.render.console import warn
 
             warn(f"--yes will need --force: {unsafe}")
     return EXIT_FAILURE if result is not None and result.failures else 0

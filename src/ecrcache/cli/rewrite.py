@@ -157,7 +157,7 @@ def _json(results: list[FileRewrite], diffs: dict[Path, str], *, written: bool) 
 
 
 def _summary(changed: list[FileRewrite], *, in_place: bool, check: bool) -> None:
-    from ecrcache.render import note
+    from ecrcache.render.console import note
 
     verb = "rewrote" if in_place else "would rewrite"
     if check or in_place:
@@ -169,7 +169,7 @@ def _summary(changed: list[FileRewrite], *, in_place: bool, check: bool) -> None
 
 def _warn(warnings: list[str]) -> None:
     if warnings:
-        from ecrcache.render import warn
+        from ecrcache.render.console import warn
 
         for w in warnings:
             warn(w)

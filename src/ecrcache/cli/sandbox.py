@@ -37,7 +37,7 @@ def reset(ctx: typer.Context) -> None:
             envelope("sandbox reset", {"state_path": str(path), "deleted": deleted}), sys.stdout
         )
         return
-    from ecrcache.render import console
+    from ecrcache.render.console import console
 
     text = (
         f"Deleted the sandbox state {path}."
@@ -75,7 +75,7 @@ def status(ctx: typer.Context) -> None:
         }
         write_json(envelope("sandbox status", data), sys.stdout)
         return
-    from ecrcache.render import console
+    from ecrcache.render.console import console
 
     out = console(no_color=opts.no_color)
     if not st.exists:

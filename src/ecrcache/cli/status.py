@@ -12,7 +12,7 @@ from ecrcache.cli.common import emit_json, open_clients, options, region_for
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, prefixes_of
 
 if TYPE_CHECKING:
-    from ecrcache.config import Config
+    from ecrcache.config.schema import Config
 
 
 def wanted_scanning(config: Config | None) -> dict[str, Any] | None:
@@ -40,10 +40,10 @@ def status(
     concurrency: int = typer.Option(10, "--concurrency", help="API calls in flight (1-10)."),
 ) -> int:
     """Cached repositories per upstream: images, size, pulls, template and scanning drift."""
-    from ecrcache.cost import APPLICATION, UNMANAGED, classify
-    from ecrcache.inventory import read_inventory, read_lifecycle_policies, read_scanning
-    from ecrcache.render_cost import inventory_progress, render_status
-    from ecrcache.status import prefix_status
+    from ecrcache.cost.inventory import read_inventory, read_lifecycle_policies, read_scanning
+    from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
+    from ecrcache.cost.status import prefix_status
+    from ecrcache.render.cost import inventory_progress, render_status
 
     opts = options(ctx)
     config = load_optional(opts)

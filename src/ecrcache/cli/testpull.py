@@ -20,8 +20,8 @@ from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
-    from ecrcache.pulltest import PullTestResult, Target
     from ecrcache.registry import Credentials, Platform
+    from ecrcache.registry.testpull import PullTestResult, Target
 
 USERNAME_ENV = "ECRCACHE_REGISTRY_USERNAME"
 PASSWORD_ENV = "ECRCACHE_REGISTRY_PASSWORD"  # never an option: argv is visible to every process
@@ -46,7 +46,7 @@ def test_pull_command(
     ),
 ) -> int:
     """Pull REF through the cache twice (cold, warm) with timings; verify what ECR created."""
-    from ecrcache.pulltest import resolve_on
+    from ecrcache.registry.testpull import resolve_on
 
     opts = options(ctx)
     plat = _platform(platform)
@@ -60,7 +60,7 @@ def test_pull_command(
     if opts.json:
         emit_json("test-pull", result.to_dict(), warnings=result.warnings)
     else:
-        from ecrcache.render_pull import render_test_pull
+        from ecrcache.render.pull import render_test_pull
 
         say(result.warnings)
         render_test_pull(result, sys.stdout, no_color=not opts.color)
@@ -76,7 +76,7 @@ class _Warner:
         self.shown: set[str] = set()
 
     def __call__(self, warnings: tuple[str, ...]) -> None:
-        from ecrcache.render import warn
+        from ecrcache.render.console import warn
 
         for w in warnings:
             if self.enabled and w not in self.shown:
@@ -99,8 +99,8 @@ def _through_ecr(
 ) -> PullTestResult:
     # Private in cli/rewrite.py; reused so that both commands map references the same way.
     from ecrcache.cli.common import cache_mapping
-    from ecrcache.pulltest import resolve
-    from ecrcache.refs import parse_image
+    from ecrcache.registry.testpull import resolve
+    from ecrcache.rewrite.refs import parse_image
 
     parse_image(ref)  # a malformed reference fails before any AWS call
     config = load(opts)
@@ -115,15 +115,15 @@ def _through_ecr(
 
 
 def _ecr_credentials(clients: Clients) -> Credentials:
-    from ecrcache.login import fetch_tokens
     from ecrcache.registry import Credentials
+    from ecrcache.registry.login import fetch_tokens
 
     token = fetch_tokens(clients.ecr)[0]
     return Credentials(token.username, token.password)
 
 
 def _simulated(job: _Job, clients: Clients) -> PullTestResult:
-    from ecrcache.pulltest import simulator, test_pull
+    from ecrcache.registry.testpull import simulator, test_pull
 
     if job.docker:
         raise UsageError(
@@ -147,9 +147,9 @@ def _simulated(job: _Job, clients: Clients) -> PullTestResult:
 def _pull(
     opts: GlobalOptions, job: _Job, *, credentials: Credentials | None, ecr: object | None
 ) -> PullTestResult:
-    from ecrcache.pulltest import api_puller, docker_puller, test_pull
     from ecrcache.registry import RegistryClient
-    from ecrcache.render_pull import pull_progress
+    from ecrcache.registry.testpull import api_puller, docker_puller, test_pull
+    from ecrcache.render.pull import pull_progress
 
     job.say(job.warnings)
     if job.docker:

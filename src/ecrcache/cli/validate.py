@@ -32,7 +32,7 @@ def validate(ctx: typer.Context) -> None:
             warnings=warnings,
         )
         return
-    from ecrcache.render import warn
+    from ecrcache.render.console import warn
 
     for w in warnings:
         warn(w)

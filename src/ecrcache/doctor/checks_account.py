@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from ecrcache.config import MAX_RULES
+from ecrcache.config.schema import MAX_RULES
+from ecrcache.config.upstreams import UPSTREAMS, Credentials, upstream
 from ecrcache.doctor.env import Env
 from ecrcache.doctor.fixes import toml_key
 from ecrcache.doctor.model import (
@@ -21,8 +22,7 @@ from ecrcache.doctor.model import (
     warning,
 )
 from ecrcache.errors import AwsAccessError, AwsError
-from ecrcache.resources import RULE_FIELDS, RULE_UPDATABLE, Rule
-from ecrcache.upstreams import UPSTREAMS, Credentials, upstream
+from ecrcache.reconcile.resources import RULE_FIELDS, RULE_UPDATABLE, Rule
 
 QUOTA_WARN_AT = 45
 
@@ -187,7 +187,7 @@ def rule_quota(env: Env) -> Finding:
 
 
 def _desired_rules(env: Env) -> dict[str, Rule]:
-    from ecrcache.desired import desired_state
+    from ecrcache.reconcile.desired import desired_state
 
     state = desired_state(
         env.require_config(), {}, account_id=env.live.account_id, region=env.region
@@ -334,7 +334,7 @@ def rule_validate(env: Env) -> Finding:
         failures.append(f"{prefix}: {resp.get('failure') or 'not valid (no reason given)'}")
         arn = r.get("credentialArn")
         if arn:
-            from ecrcache.resources import secret_name_from_arn
+            from ecrcache.reconcile.resources import secret_name_from_arn
 
             fixes.append(
                 value_commands(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecrcache import refs
+from ecrcache.config.upstreams import UPSTREAMS, Credentials, kind_for_host, registry_host
 from ecrcache.doctor.env import Env
 from ecrcache.doctor.fixes import toml_key
 from ecrcache.doctor.model import (
@@ -18,8 +18,8 @@ from ecrcache.doctor.model import (
     skipped,
 )
 from ecrcache.errors import InvalidReferenceError, UsageError
+from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules
-from ecrcache.upstreams import UPSTREAMS, Credentials, kind_for_host, registry_host
 
 
 def _mapping(env: Env) -> Mapping:
@@ -52,7 +52,7 @@ def _rule_snippet(kind: str | None) -> str | None:
     after=ECR_GATE,
 )
 def image_rule(env: Env) -> Finding:
-    from ecrcache.pulltest import resolve
+    from ecrcache.registry.testpull import resolve
 
     image = env.image or ""
     try:
@@ -137,7 +137,7 @@ def image_library(env: Env) -> Finding:
 )
 def image_digest(env: Env) -> Finding:
     from ecrcache.aws import aws_errors, error_code
-    from ecrcache.pulltest import resolve
+    from ecrcache.registry.testpull import resolve
 
     try:
         target, _ = resolve(env.image or "", _mapping(env))

@@ -44,7 +44,7 @@ def docker_cli(env: Env) -> Finding:
 
 def _helper_hosts(env: Env, exe: str) -> set[str] | None:
     """Hosts a docker-credential helper holds (``list`` prints URL → username, no secrets)."""
-    from ecrcache.dockerconfig import hostname
+    from ecrcache.registry.dockerconfig import hostname
 
     try:
         done = env.paths.run([exe, "list"], capture_output=True, timeout=env.timeout, check=False)
@@ -62,8 +62,8 @@ def _helper_hosts(env: Env, exe: str) -> set[str] | None:
     "ECR credential helper",
 )
 def docker_login(env: Env) -> Finding:
-    from ecrcache.dockerconfig import DockerConfigError, hostname, read_config
     from ecrcache.errors import AwsError
+    from ecrcache.registry.dockerconfig import DockerConfigError, hostname, read_config
 
     try:
         host = env.registry_host()

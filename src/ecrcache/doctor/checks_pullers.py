@@ -1,6 +1,6 @@
 """Can the configured pullers make a first pull through the cache? (ECR-FACTS §5, §8.1-3)
 
-Evaluated by ecrcache itself (``ecrcache.iampolicy``) with the actions the permissions table
+Evaluated by ecrcache itself (``ecrcache.policy.iam``) with the actions the permissions table
 lists for ``pull.first``, from the principal's identity policies and the resource side: the
 registry policy plus the repository policy the covering creation template gives new
 repositories. AmazonEC2ContainerRegistryReadOnly grants neither BatchImportUpstreamImage nor
@@ -30,8 +30,8 @@ from ecrcache.doctor.model import (
     skipped,
     warning,
 )
-from ecrcache.iampolicy import Outcome, evaluate
-from ecrcache.permissions import (
+from ecrcache.policy.iam import Outcome, evaluate
+from ecrcache.policy.permissions import (
     REGISTRY_POLICY_ACTIONS,
     Scope,
     cache_repositories_arn,
@@ -61,7 +61,7 @@ class _Verdict:
 
 def _resource_policy(env: Env, prefix: str) -> dict[str, Any] | None:
     """The registry policy and the covering template's repository policy, as one document."""
-    from ecrcache.upstreams import partition
+    from ecrcache.config.upstreams import partition
 
     statements: list[Any] = []
     for doc, repository in (
@@ -92,7 +92,7 @@ def _template_policy(env: Env, prefix: str) -> dict[str, Any] | None:
 
 
 def _judge(env: Env, text: str, prefixes: list[str]) -> _Verdict:
-    from ecrcache.upstreams import partition
+    from ecrcache.config.upstreams import partition
 
     part, account, region = partition(env.region), env.live.account_id, env.region
     p = Principal.parse(text, partition=part)
@@ -225,7 +225,7 @@ def first_pull(env: Env) -> Finding:
 
 
 def _pull_statement(env: Env, actions: set[str], prefixes: list[str]) -> dict[str, Any]:
-    from ecrcache.upstreams import partition
+    from ecrcache.config.upstreams import partition
 
     repo_actions = sorted(a for a in actions if a != "ecr:GetAuthorizationToken")
     arns = sorted(

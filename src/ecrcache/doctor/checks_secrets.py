@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from ecrcache.config import SECRET_PREFIX
+from ecrcache.config.schema import SECRET_PREFIX
 from ecrcache.doctor.env import Env
 from ecrcache.doctor.model import (
     AWS_GATE,
@@ -23,8 +23,8 @@ from ecrcache.doctor.model import (
     skipped,
 )
 from ecrcache.doctor.secretfix import value_commands
-from ecrcache.reconcile import DEFAULT_SECRET_KEYS
-from ecrcache.resources import secret_name_from_arn
+from ecrcache.reconcile.planning import DEFAULT_SECRET_KEYS
+from ecrcache.reconcile.resources import secret_name_from_arn
 
 REQUIRED_KEYS = ("username", "accessToken")
 _SECRET_ARN = re.compile(

@@ -17,7 +17,7 @@ from ecrcache.doctor.model import (
     problem,
     skipped,
 )
-from ecrcache.resources import Template
+from ecrcache.reconcile.resources import Template
 
 PTC = "PULL_THROUGH_CACHE"
 TEMPLATE_ROLE = "ecr-template-role"

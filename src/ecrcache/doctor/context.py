@@ -121,7 +121,7 @@ def build_context(
             account, arn = live.identity["Account"], live.identity.get("Arn")
     name, source = profile_in_use(profile)
     if registry_url is None and account and region:
-        from ecrcache.upstreams import registry_host
+        from ecrcache.config.upstreams import registry_host
 
         registry_url = f"https://{registry_host(account, region)}"
     return Context(

@@ -20,10 +20,10 @@ from ecrcache.doctor.fixes import Commands
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
-    from ecrcache.config import Config
+    from ecrcache.config.schema import Config
     from ecrcache.doctor.context import Context
     from ecrcache.errors import EcrcacheError
-    from ecrcache.resources import Rule, Secret, Template
+    from ecrcache.reconcile.resources import Rule, Secret, Template
 
 Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
 
@@ -41,7 +41,7 @@ class MachinePaths:
 
     @classmethod
     def default(cls) -> MachinePaths:
-        from ecrcache.dockerconfig import default_config_path
+        from ecrcache.registry.dockerconfig import default_config_path
 
         return cls(docker_config=default_config_path())
 
@@ -79,20 +79,20 @@ class Live:
 
     @cached_property
     def rules(self) -> tuple[Rule, ...]:
-        from ecrcache.state import read_rules
+        from ecrcache.reconcile.live import read_rules
 
         # secret names from the rules' full ARNs (NAME-XXXXXX), no listing needed
         return read_rules(self.clients, {})
 
     @cached_property
     def templates(self) -> tuple[Template, ...]:
-        from ecrcache.state import read_templates
+        from ecrcache.reconcile.live import read_templates
 
         return read_templates(self.clients)
 
     @cached_property
     def repositories(self) -> dict[str, dict[str, Any]]:
-        from ecrcache.state import read_repositories
+        from ecrcache.reconcile.live import read_repositories
 
         return read_repositories(self.clients)
 
@@ -116,7 +116,7 @@ class Live:
         of the last five minutes (Secrets Manager API reference), and doctor runs right after
         an apply."""
         if name not in self._secrets:
-            from ecrcache.state import read_secret
+            from ecrcache.reconcile.live import read_secret
 
             self._secrets[name] = read_secret(self.clients, name)
         return self._secrets[name]
@@ -163,6 +163,6 @@ class Env:
         """``<account>.dkr.ecr.<region>.amazonaws.com`` (or the injected registry's host)."""
         if self.registry_url:
             return self.registry_url.split("://", 1)[-1].rstrip("/")
-        from ecrcache.upstreams import registry_host
+        from ecrcache.config.upstreams import registry_host
 
         return registry_host(self.live.account_id, self.region)

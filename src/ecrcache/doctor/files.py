@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecrcache.partitions import dns_suffix_pattern
+from ecrcache.config.partitions import dns_suffix_pattern
 
 # Registry hosts of private ECR: standard, FIPS, dual-stack, and every partition's DNS suffix.
 ECR_HOST = re.compile(

@@ -1,4 +1,4 @@
-"""A principal's identity policies, read from IAM so that ``ecrcache.iampolicy`` can evaluate
+"""A principal's identity policies, read from IAM so that ``ecrcache.policy.iam`` can evaluate
 them: attached managed policies (AWS-managed ones too, at their default version) and inline
 ones; for a user also its groups'. Reads only."""
 

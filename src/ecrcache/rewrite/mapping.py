@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ecrcache import refs
+from ecrcache.config.upstreams import UPSTREAMS
 from ecrcache.errors import EXIT_FAILURE, EcrcacheError, InvalidReferenceError
-from ecrcache.upstreams import UPSTREAMS
+from ecrcache.rewrite import refs
 
 ROOT = "ROOT"
 REPOSITORY_NAME_MAX = 256  # ECR's RepositoryName limit
@@ -27,7 +27,7 @@ class UnmappedReferenceError(EcrcacheError):
 
 
 class RuleLike(Protocol):
-    """What a route needs from a rule (``ecrcache.config.RuleConfig`` has it)."""
+    """What a route needs from a rule (``ecrcache.config.schema.RuleConfig`` has it)."""
 
     @property
     def prefix(self) -> str: ...

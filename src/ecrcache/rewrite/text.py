@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ecrcache import refs
 from ecrcache.errors import InvalidReferenceError
+from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping
 
 # Shell-style variables as Compose and Dockerfiles expand them.

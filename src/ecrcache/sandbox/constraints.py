@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ecrcache.partitions import dns_suffix_pattern
+from ecrcache.config.partitions import dns_suffix_pattern
 
 _PREFIX_RE = r"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"
 ROOT = "ROOT"

@@ -2,12 +2,12 @@
 
 moto 5.2's validator predates the archive storage class: it rejects ``sinceImagePulled``,
 ``transition`` actions and ``storageClass``, which ECR accepts. Check with ecrcache's own rules
-(ecrcache.lifecycle, written from the ECR docs) instead, in moto's error shape.
+(ecrcache.policy.lifecycle, written from the ECR docs) instead, in moto's error shape.
 """
 
 from __future__ import annotations
 
-from ecrcache import lifecycle
+from ecrcache.policy import lifecycle
 
 
 class LifecyclePolicyValidator:

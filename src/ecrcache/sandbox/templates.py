@@ -132,7 +132,7 @@ def _check_json(field: c.Field, text: str | None) -> None:
 def _check_lifecycle(text: str | None) -> None:
     # ECR checks a template's lifecycle rules as PutLifecyclePolicy does, without its 100-character
     # minimum (an empty text clears it).
-    from ecrcache.lifecycle import check_policy
+    from ecrcache.policy.lifecycle import check_policy
 
     if text:
         problems = check_policy(text, min_chars=0)

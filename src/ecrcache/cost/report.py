@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ecrcache import lifecycle, pricing
+from ecrcache.cost import pricing
+from ecrcache.policy import lifecycle
 
 APPLICATION = "(application)"
 UNMANAGED = "(no cache rule)"

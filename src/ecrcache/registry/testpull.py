@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ecrcache import refs
+from ecrcache.config.upstreams import UPSTREAMS
 from ecrcache.errors import EXIT_FAILURE, EcrcacheError, UsageError
 from ecrcache.registry import (
     Credentials,
@@ -28,8 +28,8 @@ from ecrcache.registry import (
     RegistryNotFoundError,
     pull_image,
 )
+from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping
-from ecrcache.upstreams import UPSTREAMS
 
 ATTEMPTS = ("cold", "warm")
 SIMULATED_NOTE = "simulated: no image data was transferred"

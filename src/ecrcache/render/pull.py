@@ -6,10 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from ecrcache.render import _escape, console, err_console
+from ecrcache.render.console import _escape, console, err_console
 
 if TYPE_CHECKING:
-    from ecrcache.pulltest import Attempt, Phase, ProgressCallback, PullTestResult, Verification
+    from ecrcache.registry.testpull import (
+        Attempt,
+        Phase,
+        ProgressCallback,
+        PullTestResult,
+        Verification,
+    )
 
 
 def size_text(n: float) -> str:

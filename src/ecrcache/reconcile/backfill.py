@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ecrcache.config import Config
-from ecrcache.config_registry import pattern_regex
+from ecrcache.config.registry import pattern_regex
+from ecrcache.config.schema import Config
 
 ROOT = "ROOT"
 

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ecrcache import lifecycle
-from ecrcache.config_base import Problem, StrictModel
+from ecrcache.config.base import Problem, StrictModel
+from ecrcache.policy import lifecycle
 
 TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
 APPLIED_FOR = ("PULL_THROUGH_CACHE", "REPLICATION", "CREATE_ON_PUSH")
@@ -163,7 +163,7 @@ class TemplateConfig(_RepoSettings):
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        from ecrcache.config import PREFIX_RE
+        from ecrcache.config.schema import PREFIX_RE
 
         if v != "ROOT" and (len(v) > 256 or not PREFIX_RE.match(v) or v.endswith("/")):
             raise Problem(
@@ -345,7 +345,7 @@ class CiPolicyConfig(StrictModel):
     @field_validator("operations")
     @classmethod
     def _known(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        from ecrcache.permissions import operations
+        from ecrcache.policy.permissions import operations
 
         if v is None:
             return v

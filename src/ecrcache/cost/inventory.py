@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecrcache.aws import Clients, aws_errors, error_code
-from ecrcache.cost import ImageRecord, Repository
-from ecrcache.resources import Rule
-from ecrcache.state import read_rules
+from ecrcache.cost.report import ImageRecord, Repository
+from ecrcache.reconcile.live import read_rules
+from ecrcache.reconcile.resources import Rule
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ecrcache import refs
-from ecrcache.config import Config, RuleConfig
+from ecrcache.config.schema import Config, RuleConfig
+from ecrcache.config.upstreams import registry_host
+from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules
-from ecrcache.upstreams import registry_host
 
 # An image each upstream really serves (or a plausible path, where the registry is the user's).
 EXAMPLES = {

@@ -24,8 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from ecrcache.config_base import ConfigProblem, Problem, StrictModel
-from ecrcache.config_registry import (
+from ecrcache.config.base import ConfigProblem, Problem, StrictModel
+from ecrcache.config.cost import CostConfig
+from ecrcache.config.registry import (
     CiPolicyConfig,
     PullersConfig,
     RepositoryConfig,
@@ -33,9 +34,8 @@ from ecrcache.config_registry import (
     TemplateConfig,
     pattern_regex,
 )
-from ecrcache.cost_config import CostConfig
+from ecrcache.config.upstreams import KINDS, UPSTREAMS, Credentials, upstream
 from ecrcache.errors import ConfigError
-from ecrcache.upstreams import KINDS, UPSTREAMS, Credentials, upstream
 
 # --- ECR's own rules (botocore model, shared/ECR-FACTS.md section 1) -----------------------------
 
@@ -450,7 +450,7 @@ class Config(StrictModel):
                 "no repository creation templates: repositories the cache creates get no "
                 "lifecycle policy (add [templates.ROOT] or one per rule prefix)"
             )
-        from ecrcache.ci_policy_config import size_warnings  # it imports this module
+        from ecrcache.config.ci_policy import size_warnings  # it imports this module
 
         out.extend(size_warnings(self))
         return tuple(out)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecrcache.aws import Clients
-from ecrcache.backfill import BackfillScope, left_alone_notes
-from ecrcache.config import Config
-from ecrcache.config_registry import CiPolicyConfig
-from ecrcache.credentials import SecretValues, SourceReader, read_secret_values
-from ecrcache.desired import desired_state
+from ecrcache.config.registry import CiPolicyConfig
+from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
-from ecrcache.plan import Plan, Safety, diff
-from ecrcache.resources import State
-from ecrcache.state import LISTING_LAG_NOTE, LiveScope, read_live
+from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
+from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
+from ecrcache.reconcile.desired import desired_state
+from ecrcache.reconcile.live import LISTING_LAG_NOTE, LiveScope, read_live
+from ecrcache.reconcile.plan import Plan, Safety, diff
+from ecrcache.reconcile.resources import State
 
 DEFAULT_CI_POLICY = CiPolicyConfig().name
 

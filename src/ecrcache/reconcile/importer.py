@@ -18,23 +18,13 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ecrcache.aws import Clients
-from ecrcache.config import CONFIG_VERSION, parse_config
+from ecrcache.config.schema import CONFIG_VERSION, parse_config
+from ecrcache.config.upstreams import partition, upstream
 from ecrcache.errors import ConfigError, EcrcacheError
-from ecrcache.lifecycle import compile_rules, normalise
-from ecrcache.permissions import PULLER_SID, ci_policy, operations, puller_statements
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
-from ecrcache.resources import (
-    MANAGED_BY_KEY,
-    MANAGED_TAGS,
-    IamPolicy,
-    RegistryPolicy,
-    Repository,
-    Rule,
-    Scanning,
-    Secret,
-    Template,
-)
-from ecrcache.state import (
+from ecrcache.policy.lifecycle import compile_rules, normalise
+from ecrcache.policy.permissions import PULLER_SID, ci_policy, operations, puller_statements
+from ecrcache.reconcile.live import (
     LiveScope,
     read_app_repositories,
     read_iam_policies,
@@ -45,7 +35,17 @@ from ecrcache.state import (
     read_scanning,
     read_templates,
 )
-from ecrcache.upstreams import partition, upstream
+from ecrcache.reconcile.resources import (
+    MANAGED_BY_KEY,
+    MANAGED_TAGS,
+    IamPolicy,
+    RegistryPolicy,
+    Repository,
+    Rule,
+    Scanning,
+    Secret,
+    Template,
+)
 
 DEFAULT_CI_POLICY = "ecrcache-ci"
 Path = tuple[str, ...]  # a table's key path in the document, for comments
@@ -396,7 +396,7 @@ def _granted(doc: Mapping[str, Any]) -> dict[str, set[str]]:
 
 
 def _covered(doc: Mapping[str, Any], granted: Mapping[str, set[str]]) -> bool:
-    # granted entries may be action patterns (ecrcache.permissions.ACTION_FAMILIES), and an
+    # granted entries may be action patterns (ecrcache.policy.permissions.ACTION_FAMILIES), and an
     # action granted on "*" is left out of the narrower statements
     def has(sid: str, action: str) -> bool:
         where = granted.get(sid, set()) | granted.get("EcrcacheRegistry", set())

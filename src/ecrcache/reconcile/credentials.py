@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ecrcache.config import Config, ValueSource
-from ecrcache.desired import secret_json
+from ecrcache.config.schema import Config, ValueSource
 from ecrcache.errors import CredentialSourceError
-from ecrcache.resources import SecretValue
+from ecrcache.reconcile.desired import secret_json
+from ecrcache.reconcile.resources import SecretValue
 
 COMMAND_TIMEOUT = 30.0
 SANDBOX_PLACEHOLDER = "sandbox-placeholder-token"

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ecrcache.cost import (
+from ecrcache.cost.report import (
     APPLICATION,
     UNMANAGED,
     Repository,

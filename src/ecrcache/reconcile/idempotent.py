@@ -30,11 +30,11 @@ from typing import Any, TypeVar
 
 import botocore.exceptions
 
-from ecrcache import state
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import AwsError
-from ecrcache.plan import diff
-from ecrcache.resources import IamPolicy, Repository, Rule, Secret, State, Template
+from ecrcache.reconcile import live as state
+from ecrcache.reconcile.plan import diff
+from ecrcache.reconcile.resources import IamPolicy, Repository, Rule, Secret, State, Template
 
 log = logging.getLogger(__name__)
 

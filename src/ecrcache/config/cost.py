@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ecrcache.config_base import StrictModel
+from ecrcache.config.base import StrictModel
 
 
 class PriceOverrides(StrictModel):

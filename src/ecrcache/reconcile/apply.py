@@ -14,17 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ecrcache import idempotent
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, AwsError, EcrcacheError
-from ecrcache.iam_propagation import (
+from ecrcache.reconcile import idempotent
+from ecrcache.reconcile.iam_propagation import (
     IAM_PROPAGATION_DELAYS,
     iam_identities,
     not_propagated,
     rejects_principal,
 )
-from ecrcache.plan import Action, Change, Plan
-from ecrcache.resources import (
+from ecrcache.reconcile.plan import Action, Change, Plan
+from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
     IamPolicy,
     RegistryPolicy,

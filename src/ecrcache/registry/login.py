@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ecrcache.dockerconfig import RegistryAuth, hostname
 from ecrcache.errors import EcrcacheError, UsageError
+from ecrcache.registry.dockerconfig import RegistryAuth, hostname
 
 # (username, password, expires_at, proxy endpoint), as decoded from GetAuthorizationToken.
 TokenTuple = tuple[str, str, datetime, str]

@@ -6,12 +6,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ecrcache.backfill import BackfillScope
-from ecrcache.config import Config
-from ecrcache.config_registry import RepositoryConfig, ScanningConfig, TemplateConfig
-from ecrcache.permissions import puller_statements
+from ecrcache.config.registry import RepositoryConfig, ScanningConfig, TemplateConfig
+from ecrcache.config.schema import Config
+from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
-from ecrcache.resources import (
+from ecrcache.policy.permissions import puller_statements
+from ecrcache.reconcile.backfill import BackfillScope
+from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
     IamPolicy,
     RegistryPolicy,
@@ -26,7 +27,6 @@ from ecrcache.resources import (
     Tags,
     Template,
 )
-from ecrcache.upstreams import partition
 
 
 def secret_json(username: str, token: str) -> str:
@@ -184,7 +184,7 @@ def _ci_policy(
 ) -> tuple[IamPolicy, ...]:
     if config.ci_policy is None:
         return ()
-    from ecrcache.ci_policy_config import ci_policy_for
+    from ecrcache.config.ci_policy import ci_policy_for
 
     doc = ci_policy_for(config, account_id=account_id, region=region, cache_prefixes=prefixes)
     return (

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from ecrcache.cost import METHOD, PULL_TIME_NOTE, CostReport, Line, Savings, Usage
-from ecrcache.cost_explorer import MonthlyCost
-from ecrcache.pricing import GB
+from ecrcache.cost.explorer import MonthlyCost
+from ecrcache.cost.pricing import GB
+from ecrcache.cost.report import METHOD, PULL_TIME_NOTE, CostReport, Line, Savings, Usage
 
 # Docker Hub, for comparison (ECR-FACTS §6: docs.docker.com usage pages, docs commit 17c998c of
 # 2025-03-27; docker.com/pricing/faq for Team). Pro and Business prices were not found.

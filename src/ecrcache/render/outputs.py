@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from ecrcache.render import _escape, console
-from ecrcache.upstreams import upstream
+from ecrcache.config.upstreams import upstream
+from ecrcache.render.console import _escape, console
 
 if TYPE_CHECKING:
-    from ecrcache.outputs import Outputs
+    from ecrcache.reconcile.outputs import Outputs
 
 
 def render_outputs(o: Outputs, out: TextIO, *, no_color: bool = False) -> None:

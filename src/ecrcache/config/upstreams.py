@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ecrcache.partitions import dns_suffix_pattern, partition_for
+from ecrcache.config.partitions import dns_suffix_pattern, partition_for
 
 
 class Credentials(StrEnum):

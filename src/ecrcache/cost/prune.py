@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ecrcache.aws import Clients, aws_errors
-from ecrcache.cost import APPLICATION, UNMANAGED, Repository, classify, groups_of, is_stale
+from ecrcache.cost.report import APPLICATION, UNMANAGED, Repository, classify, groups_of, is_stale
 
 BATCH_DELETE_MAX = 100  # BatchDeleteImage imageIds, botocore model
 MIN_IN_SCOPE = 10  # below this many images the share threshold does not apply (as octoDNS)

@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from ecrcache.aws import Clients, aws_errors, error_code
-from ecrcache.backfill import BackfillScope
-from ecrcache.config import SECRET_PREFIX
-from ecrcache.lifecycle import normalise as normalise_lifecycle
+from ecrcache.config.schema import SECRET_PREFIX
+from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
-from ecrcache.resources import (
+from ecrcache.policy.lifecycle import normalise as normalise_lifecycle
+from ecrcache.reconcile.backfill import BackfillScope
+from ecrcache.reconcile.resources import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
     IamPolicy,
@@ -29,7 +30,6 @@ from ecrcache.resources import (
     Template,
     secret_name_from_arn,
 )
-from ecrcache.upstreams import partition
 
 OUR_SID_PREFIX = "ecrcache-"
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.markup import escape
 
-from ecrcache.render import console
+from ecrcache.render.console import console
 
 if TYPE_CHECKING:
     from ecrcache.doctor.model import Check, CheckResult

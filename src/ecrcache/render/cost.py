@@ -13,12 +13,12 @@ from typing import TextIO
 from rich.markup import escape as _escape
 from rich.table import Table
 
-from ecrcache.cost import METHOD, PULL_TIME_NOTE, CostReport, Usage
-from ecrcache.cost_explorer import MonthlyCost
-from ecrcache.pricing import GB
-from ecrcache.prune import PrunePlan, PruneResult
-from ecrcache.render import console, err_console
-from ecrcache.status import PrefixStatus
+from ecrcache.cost.explorer import MonthlyCost
+from ecrcache.cost.pricing import GB
+from ecrcache.cost.prune import PrunePlan, PruneResult
+from ecrcache.cost.report import METHOD, PULL_TIME_NOTE, CostReport, Usage
+from ecrcache.cost.status import PrefixStatus
+from ecrcache.render.console import console, err_console
 
 
 def gb(n: int) -> str:

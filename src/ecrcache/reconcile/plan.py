@@ -14,7 +14,14 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from ecrcache.resources import RULE_FIELDS, RULE_UPDATABLE, Rule, Secret, SecretValue, State
+from ecrcache.reconcile.resources import (
+    RULE_FIELDS,
+    RULE_UPDATABLE,
+    Rule,
+    Secret,
+    SecretValue,
+    State,
+)
 
 
 class Action(StrEnum):
