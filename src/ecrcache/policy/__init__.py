@@ -1,10 +1,14 @@
-"""Policy documents' canonical form and structural diff.
+"""Policy documents: their canonical form and structural diff, IAM evaluation, the permissions
+table and the policies made from it, and ECR lifecycle policies.
 
 ``canonical`` gives IAM, registry and repository policy documents one form, so a document
 compares equal to what AWS stores for it (account IDs as root ARNs, lists reordered, one-element
-lists collapsed); ``docdiff`` says what changed between two JSON documents, for plans. Pure: it
-imports nothing above the standard library. A later restructure moves iampolicy.py,
-permissions.py and lifecycle.py here.
+lists collapsed); ``docdiff`` says what changed between two JSON documents, for plans; ``iam``
+evaluates policies as IAM does (for doctor and the CI policy's tests); ``permissions`` is the
+table of what each operation needs, and builds the CI and puller policies from it;
+``lifecycle`` compiles, checks, normalises and evaluates lifecycle policies. The bottom of the
+tree beside ``errors``: pure, it imports nothing else of ecrcache and neither boto3, rich nor
+typer, so config validation, plan and doctor can all use it.
 """
 
 from ecrcache.policy.canonical import (

@@ -1,7 +1,11 @@
-"""OCI distribution API client: ping, auth, manifests of every type, verified blob streaming.
+"""Talking to registries: an OCI distribution client (ping, auth, manifests of every type,
+verified blob streaming), ``login`` (Docker, Helm, Kubernetes pull secrets), the Docker config
+file (``dockerconfig``), and test-pull (``testpull``, with ``pulltarget``, ``pullers``,
+``pullresult`` and ``verify``: a cold then warm pull through the cache, and what ECR created).
 
-``from ecrcache.registry import RegistryClient, pull_image`` is the public surface; submodules
-are split by concern (digest and manifest are pure; client does the HTTP).
+``from ecrcache.registry import RegistryClient, pull_image`` is the client's public surface;
+digest and manifest are pure; client does the HTTP. May import ``aws``, ``config``,
+``rewrite``, ``sandbox`` (simulated pulls) and the bottom modules; never rich or typer.
 """
 
 from ecrcache.registry.auth import Credentials

@@ -9,13 +9,8 @@ from typing import TYPE_CHECKING, TextIO
 from ecrcache.render.console import _escape, console, err_console
 
 if TYPE_CHECKING:
-    from ecrcache.registry.testpull import (
-        Attempt,
-        Phase,
-        ProgressCallback,
-        PullTestResult,
-        Verification,
-    )
+    from ecrcache.registry.pullers import ProgressCallback
+    from ecrcache.registry.pullresult import Attempt, Phase, PullTestResult, Verification
 
 
 def size_text(n: float) -> str:
