@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from ecrcache.policy.lifecycle import (
-    MAX_POLICY_CHARS,
     Image,
     check_policy,
     compile_rules,
     evaluate,
     normalise,
 )
+from ecrcache.policy.lifecycle.compile import MAX_POLICY_CHARS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
