@@ -45,7 +45,7 @@ from ecrcache.policy.permissions import operations
 
 MOTO_ACCOUNT = "123456789012"  # moto's default account, and the sandbox's
 FREE = frozenset({"sts:GetCallerIdentity"})
-# The services a passed role is handed to (see ecrcache.policy.permissions): a rule's upstream
+# The services a passed role is handed to (see ecrcache.policy.policies): a rule's upstream
 # role is assumed by ECR's pull-through cache, a template's role by ECR itself.
 RULE_ROLE_SERVICE = "pullthroughcache.ecr.amazonaws.com"
 TEMPLATE_ROLE_SERVICE = "ecr.amazonaws.com"
@@ -357,7 +357,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for line in RECORDER.report():
             tr.line(line)
         tr.line(
-            "grant them in src/ecrcache/permissions.py (the table doctor and the CI policy "
+            "grant them in src/ecrcache/policy/permissions.py (the table doctor and the CI policy "
             "share), or make ecrcache not call them"
         )
     elif RECORDER.checked or RECORDER.unattributed:

@@ -392,7 +392,8 @@ def test_ci_policy_allows_exactly_what_the_operations_need(aws: boto3.session.Se
 
 
 def test_ci_policy_update_respects_the_five_version_limit(aws: boto3.session.Session) -> None:
-    from ecrcache.policy.permissions import ci_policy, operations
+    from ecrcache.policy.permissions import operations
+    from ecrcache.policy.policies import ci_policy
 
     iam = aws.client("iam")
     arn = f"arn:aws:iam::{ACCOUNT}:policy/ecrcache-ci"

@@ -26,7 +26,8 @@ from test_ci_policy_size import ACCOUNT, REALISTIC, REGION, WORST, big_config
 
 from ecrcache.config.ci_policy import ci_policy_for
 from ecrcache.config.schema import Config, parse_config
-from ecrcache.policy.permissions import ACTION_FAMILIES, PERMISSIONS, puller_statements
+from ecrcache.policy.permissions import PERMISSIONS
+from ecrcache.policy.policies import ACTION_FAMILIES, puller_statements
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

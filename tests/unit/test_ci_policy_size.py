@@ -14,7 +14,7 @@ import pytest
 from ecrcache.config.ci_policy import ci_policy_for, policy_chars, size_warnings
 from ecrcache.config.schema import Config, parse_config
 from ecrcache.policy.iam import evaluate
-from ecrcache.policy.permissions import MANAGED_POLICY_MAX_CHARS
+from ecrcache.policy.policies import MANAGED_POLICY_MAX_CHARS
 
 ACCOUNT, REGION = "123456789012", "ap-southeast-2"  # the longest common region name length
 UPSTREAMS = ["quay", "k8s", "ecr-public"]

@@ -1,6 +1,6 @@
-"""ecrcache.policy.permissions: the table, the CI policy and the puller statements, proven with
-ecrcache.policy.iam (our evaluator) and AWS managed policies from moto's snapshot
-(moto/iam/aws_managed_policies.py)."""
+"""ecrcache.policy.permissions and ecrcache.policy.policies: the table, the CI policy and the
+puller statements, proven with ecrcache.policy.iam (our evaluator) and AWS managed policies from
+moto's snapshot (moto/iam/aws_managed_policies.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,13 @@ import pytest
 
 from ecrcache.policy.iam import Outcome, evaluate
 from ecrcache.policy.permissions import (
-    MANAGED_POLICY_MAX_CHARS,
     PERMISSIONS,
     REGISTRY_POLICY_ACTIONS,
     Scope,
-    ci_policy,
     operations,
     permissions_for,
-    puller_statements,
 )
+from ecrcache.policy.policies import MANAGED_POLICY_MAX_CHARS, ci_policy, puller_statements
 
 P, ACCOUNT, REGION = "aws", "111122223333", "eu-west-1"
 PREFIXES = ("docker-hub", "quay", "k8s/registry")

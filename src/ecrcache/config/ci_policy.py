@@ -13,12 +13,8 @@ from typing import Any
 
 from ecrcache.config.schema import Config
 from ecrcache.config.upstreams import partition
-from ecrcache.policy.permissions import (
-    MANAGED_POLICY_MAX_CHARS,
-    ci_policy,
-    operations,
-    puller_statements,
-)
+from ecrcache.policy.permissions import operations
+from ecrcache.policy.policies import MANAGED_POLICY_MAX_CHARS, ci_policy, puller_statements
 
 # PutRegistryPolicy's policyText: at most 10,240 characters (botocore's ECR model,
 # RegistryPolicyText max); the registry policy also holds statements that are not ecrcache's

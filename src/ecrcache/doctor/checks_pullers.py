@@ -31,12 +31,8 @@ from ecrcache.doctor.model import (
     warning,
 )
 from ecrcache.policy.iam import Outcome, evaluate
-from ecrcache.policy.permissions import (
-    REGISTRY_POLICY_ACTIONS,
-    Scope,
-    cache_repositories_arn,
-    permissions_for,
-)
+from ecrcache.policy.permissions import REGISTRY_POLICY_ACTIONS, Scope, permissions_for
+from ecrcache.policy.policies import cache_repositories_arn
 
 PROBE_REPOSITORY = "doctor-probe/image"  # any name under the prefix: ECR grants per repository
 # Docker calls it before pulling layers; containerd (EKS nodes) does not, and the EKS node

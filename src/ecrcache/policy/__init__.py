@@ -5,7 +5,7 @@ table and the policies made from it, and ECR lifecycle policies.
 compares equal to what AWS stores for it (account IDs as root ARNs, lists reordered, one-element
 lists collapsed); ``docdiff`` says what changed between two JSON documents, for plans; ``iam``
 evaluates policies as IAM does (for doctor and the CI policy's tests); ``permissions`` is the
-table of what each operation needs, and builds the CI and puller policies from it;
+table of what each operation needs; ``policies`` builds the CI and puller policies from it;
 ``lifecycle`` (a package: ``compile``, ``check``, ``evaluation``) compiles, checks, normalises
 and evaluates lifecycle policies. The bottom of the tree beside ``errors``: pure, it imports
 nothing else of ecrcache and neither boto3, rich nor typer, so config validation, plan and

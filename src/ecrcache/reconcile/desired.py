@@ -10,7 +10,7 @@ from ecrcache.config.registry import RepositoryConfig, ScanningConfig, TemplateC
 from ecrcache.config.schema import Config
 from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
-from ecrcache.policy.permissions import puller_statements
+from ecrcache.policy.policies import puller_statements
 from ecrcache.reconcile.backfill import BackfillScope
 from ecrcache.reconcile.resources import (
     MANAGED_TAGS,

@@ -23,7 +23,8 @@ from ecrcache.config.upstreams import partition, upstream
 from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.lifecycle import compile_rules, normalise
-from ecrcache.policy.permissions import PULLER_SID, ci_policy, operations, puller_statements
+from ecrcache.policy.permissions import operations
+from ecrcache.policy.policies import PULLER_SID, ci_policy, puller_statements
 from ecrcache.reconcile.live import (
     LiveScope,
     read_app_repositories,
@@ -396,7 +397,7 @@ def _granted(doc: Mapping[str, Any]) -> dict[str, set[str]]:
 
 
 def _covered(doc: Mapping[str, Any], granted: Mapping[str, set[str]]) -> bool:
-    # granted entries may be action patterns (ecrcache.policy.permissions.ACTION_FAMILIES), and an
+    # granted entries may be action patterns (ecrcache.policy.policies.ACTION_FAMILIES), and an
     # action granted on "*" is left out of the narrower statements
     def has(sid: str, action: str) -> bool:
         where = granted.get(sid, set()) | granted.get("EcrcacheRegistry", set())
