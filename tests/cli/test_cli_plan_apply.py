@@ -117,7 +117,7 @@ def test_secret_value_absent_from_errors(
     from ecrcache.sandbox import ecr_extension
 
     monkeypatch.setenv("DOCKERHUB_TOKEN", TOKEN)
-    monkeypatch.setattr("ecrcache.reconcile.apply.PROPAGATION_DELAYS", ())
+    monkeypatch.setattr("ecrcache.reconcile.handlers.common.PROPAGATION_DELAYS", ())
     ecr_extension.inject_secret_not_found(1)
     try:
         code, out, err = cli(
