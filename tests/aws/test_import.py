@@ -13,7 +13,8 @@ import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, example_roles, plan
 
 from ecrcache.config.schema import parse_config
-from ecrcache.reconcile.importer import import_config, to_toml
+from ecrcache.reconcile.import_toml import to_toml
+from ecrcache.reconcile.importer import import_config
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecr-template"
 KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

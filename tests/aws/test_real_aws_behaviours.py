@@ -29,7 +29,7 @@ from ecrcache.config.upstreams import dns_suffix, partition, registry_host
 from ecrcache.errors import ApplyError
 from ecrcache.policy import equivalent, lifecycle
 from ecrcache.reconcile.iam_propagation import IAM_PROPAGATION_DELAYS
-from ecrcache.reconcile.live import list_secrets
+from ecrcache.reconcile.live_secrets import list_secrets
 from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox import image_status, principal_validation, secrets_consistency
 from ecrcache.sandbox.pulls import simulate_pull
@@ -764,7 +764,8 @@ def test_import_writes_no_key_for_the_aws_managed_one(aws: boto3.session.Session
     import tomllib
 
     from ecrcache.config.schema import parse_config
-    from ecrcache.reconcile.importer import import_config, to_toml
+    from ecrcache.reconcile.import_toml import to_toml
+    from ecrcache.reconcile.importer import import_config
 
     apply(cfg(repositories={"acme/secure": {"encryption": "KMS"}}), clients(aws))
     doc = tomllib.loads(to_toml(import_config(clients(aws), region=REGION)))

@@ -12,7 +12,8 @@ import pytest
 
 from ecrcache.config.schema import parse_config
 from ecrcache.policy.lifecycle import compile_rules, normalise
-from ecrcache.reconcile.importer import ImportResult, lifecycle_keys, to_toml
+from ecrcache.reconcile.import_toml import lifecycle_keys, to_toml
+from ecrcache.reconcile.importer import ImportResult
 
 SINGLES: dict[str, int] = {
     "keep_last": 30,

@@ -43,6 +43,8 @@ PURE = (
     "policy",
     "rewrite",
     "reconcile.desired",
+    "reconcile.import_toml",
+    "reconcile.changes",
     "reconcile.plan",
     "reconcile.resources",
     "cost.report",

@@ -12,7 +12,7 @@ from typing import Any
 from ecrcache.policy import canonical_text, diff, lifecycle
 from ecrcache.policy.permissions import operations
 from ecrcache.policy.policies import ci_policy
-from ecrcache.reconcile.plan import Action, Change, FieldChange, Plan
+from ecrcache.reconcile.changes import Action, Change, FieldChange, Plan
 from ecrcache.render.console import document_diff_lines, render_plan
 
 ACCOUNT, REGION = "123456789012", "af-south-1"

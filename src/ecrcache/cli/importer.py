@@ -52,7 +52,8 @@ def import_(
     ),
 ) -> None:
     """Write a config from what exists in the account, so that plan with it is empty."""
-    from ecrcache.reconcile.importer import import_config, to_toml
+    from ecrcache.reconcile.import_toml import to_toml
+    from ecrcache.reconcile.importer import import_config
     from ecrcache.render.console import warn
 
     opts = options(ctx)

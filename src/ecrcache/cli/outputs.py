@@ -22,7 +22,7 @@ def outputs(ctx: typer.Context) -> None:
     arn: str | None = None
     if account_id is None or config.ci_policy is not None:
         # AWS only for what the config does not say: who we are, and whether the policy exists.
-        from ecrcache.reconcile.live import read_iam_policies
+        from ecrcache.reconcile.live_policies import read_iam_policies
         from ecrcache.reconcile.planning import check_account
 
         with open_clients(opts, region) as clients:

@@ -46,7 +46,7 @@ def prune(
     from ecrcache.cost.inventory import list_repositories, read_images
     from ecrcache.cost.prune import plan_prune, run_prune
     from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
-    from ecrcache.reconcile.live import read_rules
+    from ecrcache.reconcile.live_secrets import read_rules
     from ecrcache.render.cost import inventory_progress, render_prune_plan, render_prune_result
 
     opts = options(ctx)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ecrcache.aws import Clients, aws_errors, error_code
 from ecrcache.cost.report import ImageRecord, Repository
-from ecrcache.reconcile.live import read_rules
+from ecrcache.reconcile.live_secrets import read_rules
 from ecrcache.reconcile.resources import Rule
 
 log = logging.getLogger(__name__)

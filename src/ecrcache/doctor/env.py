@@ -79,20 +79,20 @@ class Live:
 
     @cached_property
     def rules(self) -> tuple[Rule, ...]:
-        from ecrcache.reconcile.live import read_rules
+        from ecrcache.reconcile.live_secrets import read_rules
 
         # secret names from the rules' full ARNs (NAME-XXXXXX), no listing needed
         return read_rules(self.clients, {})
 
     @cached_property
     def templates(self) -> tuple[Template, ...]:
-        from ecrcache.reconcile.live import read_templates
+        from ecrcache.reconcile.live_repositories import read_templates
 
         return read_templates(self.clients)
 
     @cached_property
     def repositories(self) -> dict[str, dict[str, Any]]:
-        from ecrcache.reconcile.live import read_repositories
+        from ecrcache.reconcile.live_repositories import read_repositories
 
         return read_repositories(self.clients)
 
@@ -116,7 +116,7 @@ class Live:
         of the last five minutes (Secrets Manager API reference), and doctor runs right after
         an apply."""
         if name not in self._secrets:
-            from ecrcache.reconcile.live import read_secret
+            from ecrcache.reconcile.live_secrets import read_secret
 
             self._secrets[name] = read_secret(self.clients, name)
         return self._secrets[name]

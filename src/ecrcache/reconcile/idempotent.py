@@ -32,7 +32,10 @@ import botocore.exceptions
 
 from ecrcache.aws import Clients, aws_errors, error_code, translate
 from ecrcache.errors import AwsError
-from ecrcache.reconcile import live as state
+from ecrcache.reconcile.live import LiveScope
+from ecrcache.reconcile.live_policies import read_iam_policies
+from ecrcache.reconcile.live_repositories import read_app_repositories, read_templates
+from ecrcache.reconcile.live_secrets import read_rules, read_secret_digest
 from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import IamPolicy, Repository, Rule, Secret, State, Template
 
@@ -176,7 +179,7 @@ def read_secret(clients: Clients, name: str) -> Secret | None:
         pending_deletion="DeletedDate" in d,
         arn=d["ARN"],
     )
-    return replace(secret, value=state.read_secret_digest(clients, secret))
+    return replace(secret, value=read_secret_digest(clients, secret))
 
 
 def secret_scheduled_for_deletion(clients: Clients, name: str) -> bool:
@@ -185,11 +188,11 @@ def secret_scheduled_for_deletion(clients: Clients, name: str) -> bool:
 
 def read_rule(clients: Clients, prefix: str, secret_arns: dict[str, str]) -> Rule | None:
     arn_to_name = {arn: name for name, arn in secret_arns.items()}
-    return next((r for r in state.read_rules(clients, arn_to_name) if r.prefix == prefix), None)
+    return next((r for r in read_rules(clients, arn_to_name) if r.prefix == prefix), None)
 
 
 def read_template(clients: Clients, prefix: str) -> Template | None:
-    return next((t for t in state.read_templates(clients) if t.prefix == prefix), None)
+    return next((t for t in read_templates(clients) if t.prefix == prefix), None)
 
 
 def read_repository(clients: Clients, name: str) -> Repository | None:
@@ -199,11 +202,11 @@ def read_repository(clients: Clients, name: str) -> Repository | None:
         if error_code(exc) == "RepositoryNotFoundException":
             return None
         raise
-    scope = state.LiveScope(app_repositories=frozenset({name}))
-    found = state.read_app_repositories(clients, {r["repositoryName"]: r for r in repos}, scope)
+    scope = LiveScope(app_repositories=frozenset({name}))
+    found = read_app_repositories(clients, {r["repositoryName"]: r for r in repos}, scope)
     return found[0] if found else None
 
 
 def read_iam_policy(clients: Clients, name: str) -> IamPolicy | None:
-    found = state.read_iam_policies(clients, frozenset({name}))
+    found = read_iam_policies(clients, frozenset({name}))
     return found[0] if found else None

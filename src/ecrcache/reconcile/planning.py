@@ -9,10 +9,12 @@ from ecrcache.config.registry import CiPolicyConfig
 from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
 from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
+from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
-from ecrcache.reconcile.live import LISTING_LAG_NOTE, LiveScope, read_live
-from ecrcache.reconcile.plan import Plan, Safety, diff
+from ecrcache.reconcile.live import LiveScope, read_live
+from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
+from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import State
 
 DEFAULT_CI_POLICY = CiPolicyConfig().name

@@ -1,0 +1,191 @@
+"""The plan's vocabulary: actions, field changes, changes in execution order, and the Plan. Pure.
+
+Ordering: creates, updates and replaces run in dependency order (secrets before the rules that
+use them); deletes run after all of them, in reverse (rules before the secrets they used).
+Safety lives here too: what needs ``--force``, and the octoDNS-style thresholds. ``plan.diff``
+makes a Plan from desired and live state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ecrcache.reconcile.resources import SecretValue
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+# Dependency order of kinds; deletes walk it backwards.
+KIND_ORDER = {
+    "secret": 0,
+    "iam-policy": 1,
+    "rule": 2,
+    "template": 3,
+    "repository": 4,
+    "repository-settings": 5,
+    "scanning": 6,
+    "registry-policy": 7,
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        hide = self.sensitive
+        return {
+            "name": self.name,
+            "before": "(sensitive)" if hide and self.before is not None else _plain(self.before),
+            "after": "(sensitive)" if hide and self.after is not None else _plain(self.after),
+            "sensitive": self.sensitive,
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing apply will do. Sorts into execution order."""
+
+    kind: str
+    key: str
+    action: Action
+    fields: tuple[FieldChange, ...] = ()
+    before: Any = field(default=None, compare=False)
+    after: Any = field(default=None, compare=False)
+    reason: str | None = None
+    needs_force: bool = False
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @property
+    def sort_key(self) -> tuple[int, int, int, str]:
+        rank = KIND_ORDER[self.kind]
+        if self.action is Action.DELETE and self.kind == "rule":
+            # A rule depends on nothing another rule needs: deleting pruned rules before creating
+            # new ones lets a prune make room at ECR's 50-rule quota.
+            return (0, rank, 0, self.key)
+        if self.action is Action.DELETE:
+            return (1, -rank, 0, self.key)
+        return (0, rank, 1, self.key)
+
+    def __lt__(self, other: Change) -> bool:
+        return self.sort_key < other.sort_key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "key": self.key,
+            "action": self.action.value,
+            "fields": [f.to_dict() for f in self.fields],
+            "reason": self.reason,
+            "needs_force": self.needs_force,
+        }
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live resource the config does not declare: reported, deleted only with --prune."""
+
+    kind: str
+    key: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Safety:
+    update_threshold: float = 0.3
+    delete_threshold: float = 0.3
+    min_existing: int = 10
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...] = ()
+    existing: int = 0  # live resources the plan could touch (the base for thresholds)
+    problems: tuple[str, ...] = ()  # things no apply can fix (a referenced secret is missing)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "add": self.count(Action.CREATE),
+            "change": self.count(Action.UPDATE),
+            "replace": self.count(Action.REPLACE),
+            "destroy": self.count(Action.DELETE),
+        }
+
+    def checksum(self) -> str:
+        """A stable digest of what apply would do, secret value changes included (as digests)."""
+        doc = [_checksum_doc(c) for c in self.changes]
+        raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    def unsafe_reasons(self, safety: Safety) -> tuple[str, ...]:
+        """Why this plan needs ``--force``; empty when it does not."""
+        reasons = [
+            f"{c.address}: {c.action.value} ({c.reason or 'destroys a rule'})"
+            for c in self.changes
+            if c.needs_force
+        ]
+        if self.existing >= safety.min_existing and self.existing > 0:
+            updates = self.count(Action.UPDATE) + self.count(Action.REPLACE)
+            deletes = self.count(Action.DELETE)
+            if updates / self.existing > safety.update_threshold:
+                reasons.append(
+                    f"{updates} of {self.existing} existing resources would change "
+                    f"(threshold {safety.update_threshold:.0%})"
+                )
+            if deletes / self.existing > safety.delete_threshold:
+                reasons.append(
+                    f"{deletes} of {self.existing} existing resources would be destroyed "
+                    f"(threshold {safety.delete_threshold:.0%})"
+                )
+        return tuple(reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_dict() for c in self.changes],
+            "unmanaged": [u.address for u in self.unmanaged],
+            "summary": self.summary(),
+            "problems": list(self.problems),
+            "checksum": self.checksum(),
+        }
+
+
+def _checksum_doc(c: Change) -> dict[str, Any]:
+    d = c.to_dict()
+    for f, fd in zip(c.fields, d["fields"], strict=True):
+        if f.sensitive:
+            fd["before"] = f.before.digest if isinstance(f.before, SecretValue) else None
+            fd["after"] = f.after.digest if isinstance(f.after, SecretValue) else None
+    return d
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    return v
