@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ecrcache.aws import Clients, aws_errors, error_code
-from ecrcache.config.schema import SECRET_PREFIX
+from ecrcache.config.rules import SECRET_PREFIX
 from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.lifecycle import normalise as normalise_lifecycle
