@@ -8,7 +8,8 @@ from typing import Any
 import boto3
 
 from ecrcache.aws import Clients
-from ecrcache.config.schema import Config, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import Config
 from ecrcache.reconcile.apply import ApplyContext, run
 from ecrcache.reconcile.credentials import SourceReader
 from ecrcache.reconcile.planning import PlanResult, make_plan

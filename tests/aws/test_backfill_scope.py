@@ -13,7 +13,8 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, example_roles, plan
 
-from ecrcache.config.schema import Config, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import Config
 from ecrcache.policy import lifecycle
 from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox.pulls import simulate_pull

@@ -15,7 +15,7 @@ import boto3
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, example_roles, plan
 
 from ci_policy_calls import CallRecorder, Check
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 TESTS = Path(__file__).parents[1]
@@ -144,7 +144,7 @@ import boto3
 from moto import mock_aws
 
 from ecrcache.aws import Clients
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 
 
 def test_makes_a_denied_call():

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, example_roles, plan
 
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 from ecrcache.reconcile.import_toml import to_toml
 from ecrcache.reconcile.importer import import_config
 

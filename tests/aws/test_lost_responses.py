@@ -28,7 +28,7 @@ import tomli_w
 from ecrcache import aws as ecrcache_aws
 from ecrcache.aws import Clients
 from ecrcache.cli.app import run
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 from ecrcache.errors import ApplyError
 from ecrcache.reconcile.apply import ApplyContext
 from ecrcache.reconcile.apply import run as run_plan

@@ -23,8 +23,8 @@ from botocore.exceptions import ClientError
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, cred, make_roles, plan
 
 from ecrcache.aws import Clients
+from ecrcache.config.loading import parse_config
 from ecrcache.config.partitions import partitions
-from ecrcache.config.schema import parse_config
 from ecrcache.config.upstreams import dns_suffix, partition, registry_host
 from ecrcache.errors import ApplyError
 from ecrcache.policy import equivalent, lifecycle
@@ -763,7 +763,7 @@ def test_import_writes_no_key_for_the_aws_managed_one(aws: boto3.session.Session
     # plans empty instead of pinning the key's ARN.
     import tomllib
 
-    from ecrcache.config.schema import parse_config
+    from ecrcache.config.loading import parse_config
     from ecrcache.reconcile.import_toml import to_toml
     from ecrcache.reconcile.importer import import_config
 

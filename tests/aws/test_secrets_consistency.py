@@ -17,7 +17,7 @@ import boto3
 import pytest
 from reconcile_support import REGION, apply, clients, config, cred, plan
 
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 from ecrcache.reconcile.live_secrets import list_secrets
 from ecrcache.reconcile.plan import Action
 from ecrcache.sandbox import secrets_consistency

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ecrcache.config.schema import Config, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import Config
 from ecrcache.errors import ConfigError
 from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
 from ecrcache.reconcile.plan import diff

@@ -25,7 +25,8 @@ from parliament import analyze_policy_string, enhance_finding
 from test_ci_policy_size import ACCOUNT, REALISTIC, REGION, WORST, big_config
 
 from ecrcache.config.ci_policy import ci_policy_for
-from ecrcache.config.schema import Config, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import Config
 from ecrcache.policy.permissions import PERMISSIONS
 from ecrcache.policy.policies import ACTION_FAMILIES, puller_statements
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from ecrcache.config.ci_policy import ci_policy_for, policy_chars, size_warnings
-from ecrcache.config.schema import Config, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import Config
 from ecrcache.policy.iam import evaluate
 from ecrcache.policy.policies import MANAGED_POLICY_MAX_CHARS
 

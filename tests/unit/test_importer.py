@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 from ecrcache.policy.lifecycle import compile_rules, normalise
 from ecrcache.reconcile.import_toml import lifecycle_keys, to_toml
 from ecrcache.reconcile.importer import ImportResult

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecrcache.config.schema import parse_config
+from ecrcache.config.loading import parse_config
 from ecrcache.reconcile.outputs import compute_outputs
 from ecrcache.render.outputs import render_outputs
 

@@ -27,7 +27,7 @@ def options(ctx: typer.Context) -> GlobalOptions:
 
 
 def load(opts: GlobalOptions) -> Config:
-    from ecrcache.config.schema import load_config
+    from ecrcache.config.loading import load_config
 
     return load_config(opts.config_path)
 

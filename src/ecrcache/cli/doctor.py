@@ -76,7 +76,7 @@ def _list(opts: GlobalOptions, checks: tuple[Check, ...]) -> int:
 
 
 def _load(opts: GlobalOptions) -> tuple[Config | None, EcrcacheError | None]:
-    from ecrcache.config.schema import load_config
+    from ecrcache.config.loading import load_config
     from ecrcache.errors import ConfigError
 
     try:

@@ -39,7 +39,7 @@ def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
     if opts.region:
         return [opts.region]
     if opts.config_path.exists():
-        from ecrcache.config.schema import load_config
+        from ecrcache.config.loading import load_config
 
         return [load_config(opts.config_path).region]
     from ecrcache.aws import make_session

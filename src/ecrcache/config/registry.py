@@ -163,7 +163,7 @@ class TemplateConfig(_RepoSettings):
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
-        from ecrcache.config.schema import PREFIX_RE
+        from ecrcache.config.rules import PREFIX_RE
 
         if v != "ROOT" and (len(v) > 256 or not PREFIX_RE.match(v) or v.endswith("/")):
             raise Problem(

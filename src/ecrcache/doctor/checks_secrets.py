@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from ecrcache.config.schema import SECRET_PREFIX
+from ecrcache.config.rules import SECRET_PREFIX
 from ecrcache.doctor.env import Env
 from ecrcache.doctor.model import (
     AWS_GATE,

@@ -4,7 +4,8 @@ config owns its value (a token source), else the exact ``aws secretsmanager`` co
 
 from __future__ import annotations
 
-from ecrcache.config.schema import Config, CredentialsConfig
+from ecrcache.config.rules import CredentialsConfig
+from ecrcache.config.schema import Config
 from ecrcache.doctor.fixes import Commands, compact_json
 from ecrcache.doctor.model import Fix
 

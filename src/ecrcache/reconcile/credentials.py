@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ecrcache.config.schema import Config, ValueSource
+from ecrcache.config.rules import ValueSource
+from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError
 from ecrcache.reconcile.desired import secret_json
 from ecrcache.reconcile.resources import SecretValue

@@ -17,7 +17,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ecrcache.aws import Clients
-from ecrcache.config.schema import CONFIG_VERSION, parse_config
+from ecrcache.config.loading import parse_config
+from ecrcache.config.schema import CONFIG_VERSION
 from ecrcache.config.upstreams import partition, upstream
 from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text

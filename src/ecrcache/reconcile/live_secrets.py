@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecrcache.aws import Clients, aws_errors, error_code
-from ecrcache.config.schema import SECRET_PREFIX
+from ecrcache.config.rules import SECRET_PREFIX
 from ecrcache.reconcile.resources import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,

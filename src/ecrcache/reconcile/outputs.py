@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ecrcache.config.schema import Config, RuleConfig
+from ecrcache.config.rules import RuleConfig
+from ecrcache.config.schema import Config
 from ecrcache.config.upstreams import registry_host
 from ecrcache.rewrite import refs
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules

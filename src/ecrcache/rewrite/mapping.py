@@ -27,7 +27,7 @@ class UnmappedReferenceError(EcrcacheError):
 
 
 class RuleLike(Protocol):
-    """What a route needs from a rule (``ecrcache.config.schema.RuleConfig`` has it)."""
+    """What a route needs from a rule (``ecrcache.config.rules.RuleConfig`` has it)."""
 
     @property
     def prefix(self) -> str: ...
