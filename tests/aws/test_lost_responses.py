@@ -3,11 +3,12 @@ the next plan is empty, and nothing is duplicated.
 
 AWS sometimes applies a call and the client never hears back; botocore then retries and meets
 the effect. ``tests/lossy_proxy.py`` stands between ecrcache (through its CLI and the global
-``--endpoint-url``) and an HTTP sandbox endpoint, lets the server apply one chosen operation and
-closes the connection instead of answering. Each case runs twice from an empty account: once
-cleanly, once with the loss; the two accounts must then hold the same objects in the same
-numbers (IAM policy versions, secret versions, rules, templates, repositories and their images,
-registry policy statements).
+``--endpoint-url``) and ``ecrcache sandbox serve`` running as its own process (the cases that
+simulate pulls use moto's ThreadedMotoServer in this process), lets the server apply one chosen
+operation and closes the connection instead of answering. Each case runs twice from an empty
+account: once cleanly, once with the loss; the two accounts must then hold the same objects in
+the same numbers (IAM policy versions, secret versions, rules, templates, repositories and
+their images, registry policy statements).
 """
 
 from __future__ import annotations
@@ -70,9 +71,31 @@ class Endpoint:
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[Endpoint]:
-    """One sandbox server for the module. Today moto's ThreadedMotoServer with ecrcache's
-    extension installed; switch this fixture alone to ``ecrcache sandbox serve`` once it lands."""
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """One ``ecrcache sandbox serve`` for the module, as a real process, with the lossy proxy in
+    front. Its ListSecrets does not lag (``ECRCACHE_SANDBOX_LISTSECRETS_LAG=0``): each command
+    here stands for one run "minutes later" (the lag has its own tests), and a set-up secret
+    must be listed for prune to find it."""
+    from serve_support import served_sandbox
+
+    root = tmp_path_factory.mktemp("lost-responses-serve")
+    with served_sandbox(
+        root / "sandbox.state",
+        log_dir=root,
+        env={"ECRCACHE_SANDBOX_LISTSECRETS_LAG": "0"},
+    ) as served:
+        proxy = LossyProxy(served.endpoint).start()
+        try:
+            yield Endpoint(served.endpoint, proxy)
+        finally:
+            proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def inproc_endpoint() -> Iterator[Endpoint]:
+    """moto's ThreadedMotoServer with ecrcache's extension, in this process: for the cases
+    whose set-up simulates pulls (``sandbox.pulls`` writes moto's backends directly, which a
+    ``sandbox serve`` process does not share)."""
     from moto.server import ThreadedMotoServer
 
     from ecrcache.sandbox.ecr_extension import install
@@ -210,6 +233,7 @@ class Case:
     token_before: str = TOKEN
     id: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    in_process: bool = False  # set-up that simulates pulls: the in-process server
 
 
 CASES: list[Case] = [
@@ -296,7 +320,15 @@ CASES: list[Case] = [
         id="delete",
     ),
     # prune: stale cached images, and whole repositories
-    Case(("ecr", "BatchDeleteImage"), cfg(), cfg(), stale_images, STALE, command="prune"),
+    Case(
+        ("ecr", "BatchDeleteImage"),
+        cfg(),
+        cfg(),
+        stale_images,
+        STALE,
+        command="prune",
+        in_process=True,
+    ),
     Case(
         ("ecr", "DeleteRepository"),
         cfg(),
@@ -305,6 +337,7 @@ CASES: list[Case] = [
         (*STALE, "--whole-repositories"),
         command="prune",
         id="prune",
+        in_process=True,
     ),
 ]
 
@@ -349,11 +382,6 @@ def run_case(
         assert code == 0, err
     if case.prepare is not None:
         case.prepare(ep)
-    # The command runs "minutes later": ListSecrets lists what the set-up made (it lags, as
-    # Secrets Manager documents; sandbox/secrets_consistency), so prune can find it.
-    from ecrcache.sandbox import secrets_consistency
-
-    secrets_consistency.settle()
     monkeypatch.setenv("TOK", TOKEN)
     if lossy:
         ep.proxy.lose_next(*case.lose)
@@ -412,11 +440,14 @@ def snapshot(ep: Endpoint) -> dict[str, Any]:
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_a_lost_response_is_harmless(
     case: Case,
-    endpoint: Endpoint,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    endpoint: Endpoint = request.getfixturevalue(
+        "inproc_endpoint" if case.in_process else "endpoint"
+    )
     clean = run_case(case, endpoint, tmp_path, capsys, monkeypatch, lossy=False)
     lost = run_case(case, endpoint, tmp_path, capsys, monkeypatch, lossy=True)
     assert lost == clean
