@@ -31,19 +31,10 @@ def example_roles(session: boto3.session.Session) -> None:
 def make_roles(session: boto3.session.Session, arns: list[str]) -> None:
     """Roles for the principals a test's policies name: ECR refuses a registry or repository
     policy naming a principal IAM does not know (sandbox/principal_validation)."""
+    from ecrcache.sandbox.seed import TRUST_EC2
+
     iam = session.client("iam")
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ec2.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
+    trust = json.dumps(TRUST_EC2)
     for arn in arns:
         iam.create_role(RoleName=arn.rsplit("/", 1)[1], AssumeRolePolicyDocument=trust)
 

@@ -9,38 +9,15 @@ from pathlib import Path
 import pytest
 from doctor_support import EXAMPLE, Doctor, account, example_without
 
+from ecrcache.sandbox import seed
+
 READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
-TRUST_EC2 = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+TRUST_EC2 = json.dumps(seed.TRUST_EC2)
 
 
 # Pull actions as an inline policy: cheaper than loading moto's ~1,300 AWS-managed policies,
 # which only the tests about those policies do (``managed_policies``).
-PULL_INLINE = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": [
-                "ecr:GetAuthorizationToken",
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ],
-            "Resource": "*",
-        }
-    ],
-}
+PULL_INLINE = seed.NODE_ECR_PULL  # the pull actions a node role has, as the sandbox seeds them
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ecrcache.config.registry import RepositoryConfig, ScanningConfig, TemplateConfig
 from ecrcache.config.schema import Config
@@ -192,10 +191,3 @@ def _ci_policy(
             name=config.ci_policy.name, document=canonical_text(doc, partition=partition(region))
         ),
     )
-
-
-def normalise_json(doc: str | Mapping[str, Any]) -> str:
-    """Compact JSON text with sorted keys. Not for policies: AWS rewrites those (root ARNs,
-    reordered principals), so they compare in ``ecrcache.policy.canonical``'s form."""
-    value = json.loads(doc) if isinstance(doc, str) else doc
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))

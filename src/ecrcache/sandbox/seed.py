@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 EXAMPLE_NODE_ROLE = "eks-node"
-_TRUST_EC2 = {
+TRUST_EC2 = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -25,7 +25,7 @@ _TRUST_EC2 = {
         }
     ],
 }
-_NODE_ECR_PULL = {
+NODE_ECR_PULL = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -46,13 +46,13 @@ def seed(iam: Any) -> None:
     """Create the example's roles with an IAM client of the new sandbox account."""
     iam.create_role(
         RoleName=EXAMPLE_NODE_ROLE,
-        AssumeRolePolicyDocument=json.dumps(_TRUST_EC2),
+        AssumeRolePolicyDocument=json.dumps(TRUST_EC2),
         Description="sandbox: the node role config.example.toml names as a puller",
     )
     iam.put_role_policy(
         RoleName=EXAMPLE_NODE_ROLE,
         PolicyName="ecr-pull",
-        PolicyDocument=json.dumps(_NODE_ECR_PULL),
+        PolicyDocument=json.dumps(NODE_ECR_PULL),
     )
 
 
@@ -64,11 +64,11 @@ def seed_backend(account_id: str) -> None:
     iam = iam_backends[account_id]["global"]
     iam.create_role(
         role_name=EXAMPLE_NODE_ROLE,
-        assume_role_policy_document=json.dumps(_TRUST_EC2),
+        assume_role_policy_document=json.dumps(TRUST_EC2),
         path="/",
         permissions_boundary=None,
         description="sandbox: the node role config.example.toml names as a puller",
         tags=[],
         max_session_duration=None,
     )
-    iam.put_role_policy(EXAMPLE_NODE_ROLE, "ecr-pull", json.dumps(_NODE_ECR_PULL))
+    iam.put_role_policy(EXAMPLE_NODE_ROLE, "ecr-pull", json.dumps(NODE_ECR_PULL))
