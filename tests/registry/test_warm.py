@@ -20,7 +20,13 @@ from regsupport import MultiArch, RegistryServer, make_multiarch, push_multiarch
 from ecrcache.cli.app import run
 from ecrcache.config.loading import load_config
 from ecrcache.registry import Digest, Platform, RegistryClient
-from ecrcache.registry.warm import Lookup, jobs_from_files, jobs_from_references, warm_images
+from ecrcache.registry.warm import (
+    Lookup,
+    WarmReport,
+    jobs_from_files,
+    jobs_from_references,
+    warm_images,
+)
 from ecrcache.registry.warm.run import DIGEST_ONLY_PROBLEM
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules
 
@@ -94,7 +100,9 @@ def mapping_for(proxy: RegistryServer, config_path: Path) -> Mapping:
     return Mapping(routes_from_rules(load_config(config_path).rule_list), host)
 
 
-def warm(proxy: RegistryServer, config_path: Path, refs: list[str], inspector: Any, **kw: Any):  # type: ignore[no-untyped-def]
+def warm(
+    proxy: RegistryServer, config_path: Path, refs: list[str], inspector: Any, **kw: Any
+) -> WarmReport:
     jobs, _ = jobs_from_references(refs, mapping_for(proxy, config_path), registry_url=proxy.url)
     return warm_images(
         jobs,
@@ -405,7 +413,7 @@ def test_digest_only_fails_clearly_and_pulls_nothing(
     assert result.hint is not None and "name:tag@digest" in result.hint
     assert not (proxy.root / "docker/registry/v2/repositories/docker-hub/library/bydigest").exists()
 
-    code, out, err = run_warm(capsys, monkeypatch, proxy, config_path, ref, "--no-color")
+    code, out, _ = run_warm(capsys, monkeypatch, proxy, config_path, ref, "--no-color")
     assert code == 1
     assert "digest-only reference not in the cache: ECR does not populate" in out
     assert "containers-roadmap#2837" in out
