@@ -1,0 +1,155 @@
+"""warm through the CLI on the sandbox: ECR's side of each pull simulated, "already cached"
+decided by DescribeImages on the simulated account, exactly as against AWS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import cli
+
+from ecrcache.sandbox.runtime import open_sandbox
+
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+REGION = "af-south-1"
+REGISTRY = f"123456789012.dkr.ecr.{REGION}.amazonaws.com"
+IMAGE_KEYS = {
+    "reference",
+    "sources",
+    "cache_reference",
+    "status",
+    "digest",
+    "bytes",
+    "seconds",
+    "simulated",
+    "note",
+    "error",
+    "hint",
+    "platforms",
+}
+
+
+def sandbox_ecr_call(method: str, **kwargs: Any) -> Any:
+    with open_sandbox(region=REGION) as session:
+        return getattr(session.client("ecr"), method)(**kwargs)
+
+
+@pytest.fixture
+def applied(capsys: pytest.CaptureFixture[str]) -> Path:
+    code, _, err = cli(capsys, "--sandbox", "apply", "-c", str(EXAMPLE), "--yes")
+    assert code == 0, err
+    return EXAMPLE
+
+
+def warm_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "-o", "json", *args)
+    return code, json.loads(out)
+
+
+def test_sandbox_warm_nginx_cold_then_already_cached(
+    capsys: pytest.CaptureFixture[str], applied: Path
+) -> None:
+    code, out, err = cli(capsys, "--sandbox", "warm", "nginx", "-c", str(applied), "--no-color")
+    assert code == 0, err
+    assert "nginx" in out and "cached-now (simulated)" in out
+    assert f"cache: {REGISTRY}" in out
+    assert "1 images: 1 cached-now" in out
+    assert "Already cached: ECR DescribeImages" in out
+    assert "sandbox" in err
+    images = sandbox_ecr_call(
+        "describe_images",
+        repositoryName="docker-hub/library/nginx",
+        imageIds=[{"imageTag": "latest"}],
+    )["imageDetails"]
+    assert len(images) == 1
+
+    code, doc = warm_json(capsys, "nginx")
+    assert code == 0
+    (image,) = doc["data"]["images"]
+    assert set(image) == IMAGE_KEYS
+    assert image["status"] == "already-cached" and image["simulated"] is True
+    assert image["digest"] == images[0]["imageDigest"]
+    assert image["cache_reference"] == f"{REGISTRY}/docker-hub/library/nginx:latest"
+    assert doc["data"]["counts"]["already-cached"] == 1
+
+
+def test_sandbox_platforms_are_simulated_as_asked(
+    capsys: pytest.CaptureFixture[str], applied: Path
+) -> None:
+    code, doc = warm_json(capsys, "quay.io/org/tool:2", "--platform", "linux/arm64")
+    assert code == 0
+    (image,) = doc["data"]["images"]
+    assert [p["platform"] for p in image["platforms"]] == ["linux/arm64"]
+    index = sandbox_ecr_call(
+        "batch_get_image", repositoryName="quay/org/tool", imageIds=[{"imageTag": "2"}]
+    )["images"][0]
+    platforms = [m["platform"] for m in json.loads(index["imageManifest"])["manifests"]]
+    assert platforms == [{"architecture": "arm64", "os": "linux"}]
+
+
+def test_sandbox_failures_are_reported_and_exit_1(
+    capsys: pytest.CaptureFixture[str], applied: Path
+) -> None:
+    digest = "sha256:" + "a" * 64
+    code, doc = warm_json(capsys, "nginx:1.27", f"nginx@{digest}", "example.com/team/app:1")
+    assert code == 1
+    assert doc["ok"] is True  # the report is the result; the exit code says an image failed
+    by_ref = {i["reference"]: i for i in doc["data"]["images"]}
+    assert by_ref["nginx:1.27"]["status"] == "cached-now"
+    assert by_ref[f"nginx@{digest}"]["status"] == "failed"
+    assert "first pull by digest" in by_ref[f"nginx@{digest}"]["error"]
+    assert by_ref["example.com/team/app:1"]["error"].startswith("no pull-through cache rule")
+    # the digest-only reference filled nothing, as ECR would not
+    listed = sandbox_ecr_call("list_images", repositoryName="docker-hub/library/nginx")
+    assert [i.get("imageTag") for i in listed["imageIds"] if i.get("imageTag")] == ["1.27"]
+
+
+def test_sandbox_tag_and_digest_goes_through_the_tag(
+    capsys: pytest.CaptureFixture[str], applied: Path
+) -> None:
+    ref = "nginx:1.26@sha256:" + "b" * 64
+    code, doc = warm_json(capsys, ref)
+    assert code == 0
+    (image,) = doc["data"]["images"]
+    assert image["status"] == "cached-now"
+    assert "cannot be checked" in image["note"]
+    images = sandbox_ecr_call(
+        "describe_images",
+        repositoryName="docker-hub/library/nginx",
+        imageIds=[{"imageTag": "1.26"}],
+    )["imageDetails"]
+    assert images and image["digest"] == images[0]["imageDigest"]
+
+
+def test_sandbox_warm_files(
+    capsys: pytest.CaptureFixture[str], applied: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        "    - name: a\n      image: ghcr.io/org/app:1\n    - name: b\n      image: busybox:1.36\n"
+    )
+    (tmp_path / "Dockerfile").write_text("FROM busybox:1.36 AS base\nFROM base\n")
+    code, doc = warm_json(capsys, "--file", str(tmp_path))
+    assert code == 0, doc
+    by_ref = {i["reference"]: i for i in doc["data"]["images"]}
+    assert set(by_ref) == {"ghcr.io/org/app:1", "busybox:1.36"}
+    assert by_ref["busybox:1.36"]["sources"] == [
+        f"{tmp_path / 'Dockerfile'}:1",
+        f"{tmp_path / 'pod.yaml'}:10",
+    ]
+    assert by_ref["ghcr.io/org/app:1"]["cache_reference"] == f"{REGISTRY}/github/org/app:1"
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], applied: Path) -> None:
+    code, _, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE))
+    assert code == 2 and "Error: nothing to warm" in err
+    code, _, err = cli(
+        capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "nginx", "--concurrency", "0"
+    )
+    assert code == 2 and "--concurrency must be 1 to 16" in err
+    code, _, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "Not A Ref")
+    assert code == 2 and "invalid image reference" in err
+    code, _, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "nginx", "--platform", "x")
+    assert code == 2 and "invalid platform" in err
