@@ -153,3 +153,57 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], applied: Path) -> None
     assert code == 2 and "invalid image reference" in err
     code, _, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "nginx", "--platform", "x")
     assert code == 2 and "invalid platform" in err
+
+
+def test_files_without_references_warn(
+    capsys: pytest.CaptureFixture[str], applied: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty.yaml").write_text("a: 1\n")
+    code, out, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "-f", str(tmp_path))
+    assert code == 0
+    assert "no image references found" in err and "0 images: none" in out
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], applied: Path
+) -> None:
+    from ecrcache.render.warm import warm_progress
+
+    with warm_progress(3, enabled=True) as on_done:
+        assert on_done.__name__ == "<lambda>"  # the no-op: stderr here is not a terminal
+    code, _, err = cli(capsys, "--sandbox", "warm", "-c", str(EXAMPLE), "nginx:1.25")
+    assert code == 0 and "warming" not in err
+
+
+def test_progress_bar_on_a_terminal_goes_to_stderr(applied: Path) -> None:
+    # A real process whose stderr is a pseudo-terminal: the bar is drawn there, stdout (a pipe)
+    # gets only the report.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "COLUMNS": "120"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecrcache", "--sandbox", "warm", "-c", str(EXAMPLE), "nginx:1.24"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, terminal
+    assert "warming" in terminal and "1/1" in terminal
+    assert "warming" not in out.decode() and "cached-now" in out.decode()

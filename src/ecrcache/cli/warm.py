@@ -83,9 +83,14 @@ def _jobs(
 ) -> tuple[tuple[WarmJob, ...], tuple[str, ...]]:
     from ecrcache.registry.warm import jobs_from_files, jobs_from_references
 
-    if file:
-        return jobs_from_files((Path(a) for a in args), mapping, registry_url=registry_url)
-    return jobs_from_references(args, mapping, registry_url=registry_url)
+    if not file:
+        return jobs_from_references(args, mapping, registry_url=registry_url)
+    jobs, warnings = jobs_from_files((Path(a) for a in args), mapping, registry_url=registry_url)
+    if not jobs:
+        warnings += (
+            "no image references found in the files (as rewrite reads them): nothing to warm",
+        )
+    return jobs, warnings
 
 
 def _through_ecr(
@@ -103,16 +108,18 @@ def _through_ecr(
         jobs, warnings = _jobs(cache_mapping(opts, account, config=config), args, file, None)
         inspector = EcrInspector(clients.ecr)
         if opts.sandbox:
-            return _with_warnings(
-                simulate_images(
+            from ecrcache.render.warm import warm_progress
+
+            with warm_progress(len(jobs), enabled=_progress(opts)) as on_done:
+                simulated = simulate_images(
                     jobs,
                     inspector=inspector,
                     account_id=clients.account_id,
                     region=clients.region,
                     platforms=plats,
-                ),
-                warnings,
-            )
+                    on_done=on_done,
+                )
+            return _with_warnings(simulated, warnings)
         from ecrcache.cli.testpull import _ecr_credentials
 
         credentials = _ecr_credentials(clients) if any(j.target for j in jobs) else None
@@ -152,7 +159,7 @@ def _pull(
     from ecrcache.registry.warm import warm_images
     from ecrcache.render.warm import warm_progress
 
-    with warm_progress(len(jobs), enabled=not opts.json and sys.stderr.isatty()) as on_done:
+    with warm_progress(len(jobs), enabled=_progress(opts)) as on_done:
         return warm_images(
             jobs,
             client_factory=lambda url: RegistryClient(
@@ -164,6 +171,11 @@ def _pull(
             blob_workers=BLOB_WORKERS,
             on_done=on_done,
         )
+
+
+def _progress(opts: GlobalOptions) -> bool:
+    """A progress bar only for a person watching: text output, stderr a terminal."""
+    return not opts.json and sys.stderr.isatty()
 
 
 def _with_warnings(report: WarmReport, warnings: tuple[str, ...]) -> WarmReport:

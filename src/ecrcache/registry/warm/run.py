@@ -74,11 +74,17 @@ def warm_images(
                 ): i
                 for i, job in enumerate(jobs)
             }
-            for future in as_completed(futures):
-                result = future.result()
-                results[futures[future]] = result
-                if on_done is not None:
-                    on_done(result)
+            try:
+                for future in as_completed(futures):
+                    result = future.result()
+                    results[futures[future]] = result
+                    if on_done is not None:
+                        on_done(result)
+            except BaseException:
+                # Ctrl-C: start no more images; those in flight finish (threads cannot be
+                # stopped), then the interrupt goes on.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     finally:
         for client in clients.values():
             client.close()
