@@ -453,3 +453,19 @@ def test_a_pin_the_tag_no_longer_points_at_fails(
     assert result.error is not None
     assert result.error.startswith("the tag 1.0 now resolves to sha256:")
     assert f"not the pinned {old.digest}" in result.error
+    assert result.platforms == ()  # nothing of the tag's new image was pulled for it
+
+
+def test_a_pin_on_one_platform_manifest_warms_that_platform(
+    fresh_pair: tuple[RegistryServer, ...], config_path: Path
+) -> None:
+    upstream, proxy = fresh_pair
+    image = pushed(upstream, "docker-hub/library/onearch")
+    arm64 = image.for_platform("linux/arm64")
+    (result,) = warm(
+        proxy, config_path, [f"onearch:1.0@{arm64.digest}"], ProxyStorage(proxy)
+    ).images
+    assert result.status == "cached-now", result
+    assert [(p.platform, p.digest) for p in result.platforms] == [
+        ("linux/arm64", str(arm64.digest))
+    ]

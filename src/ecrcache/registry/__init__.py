@@ -1,7 +1,8 @@
 """Talking to registries: an OCI distribution client (ping, auth, manifests of every type,
 verified blob streaming), ``login`` (Docker, Helm, Kubernetes pull secrets), the Docker config
 file (``dockerconfig``), and test-pull (``testpull``, with ``pulltarget``, ``pullers``,
-``pullresult`` and ``verify``: a cold then warm pull through the cache, and what ECR created).
+``pullresult`` and ``verify``: a cold then warm pull through the cache, and what ECR created),
+and ``warm`` (pull images through the cache ahead of need, with the same client).
 
 ``from ecrcache.registry import RegistryClient, pull_image`` is the client's public surface;
 digest and manifest are pure; client does the HTTP. May import ``aws``, ``config``,

@@ -154,21 +154,26 @@ def _warm_one(
         top = client.get_manifest(t.repository, plan.fetch)
     except RegistryError as exc:
         return failed_result(job, started, exc.message, exc.hint)
+    digest = str(top.digest)
+    entries = _entries(top, wanted)
+    if t.digest and digest != t.digest:
+        # A pin may name one platform's manifest of the tag's index: warm that one.
+        child = next((d for d in top.manifests if str(d.digest) == t.digest), None)
+        if child is None:
+            return failed_result(
+                job,
+                started,
+                f"the tag {t.tag} now resolves to {digest}, not the pinned {t.digest}: the "
+                "cache holds what the tag points at, so the pinned image cannot be warmed "
+                "through it",
+                "update the pin to the tag's digest, or warm the tag the pin was taken from",
+                digest=digest,
+            )
+        entries = [_Entry(child.platform, child)]
     done = tuple(
         _platform(client, inspector, t.repository, top, entry, plan.before, workers)
-        for entry in _entries(top, wanted)
+        for entry in entries
     )
-    digest = str(top.digest)
-    if t.digest and digest != t.digest:
-        return failed_result(
-            job,
-            started,
-            f"the tag {t.tag} now resolves to {digest}, not the pinned {t.digest}: the cache "
-            "holds what the tag points at, so the pinned image cannot be warmed through it",
-            "update the pin to the tag's digest, or warm the tag the pin was taken from",
-            digest=digest,
-            platforms=done,
-        )
     bad = next((p for p in done if p.status == "failed"), None)
     if bad is not None:
         return failed_result(
