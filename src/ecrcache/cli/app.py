@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.status",
     "ecrcache.cli.prune",
     "ecrcache.cli.doctor",
+    "ecrcache.cli.nodeconfig",
 )
 
 
