@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "registry"))
 
-from containerd_support import Containerd, start_containerd  # noqa: E402
-from regsupport import RegistryServer, registry_binary, run_registry  # noqa: E402
+from containerd_support import Containerd, start_containerd
+from regsupport import RegistryServer, registry_binary, run_registry
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-
 from regsupport import free_port
 
 NAMESPACE = "ecrcache-test"

@@ -17,6 +17,7 @@ What stands in for what, and what the test changes in the generated files (nothi
 from __future__ import annotations
 
 import base64
+import json
 import tomllib
 from pathlib import Path
 
@@ -64,7 +65,19 @@ def generate(tmp_path: Path, *extra: str) -> Path:
     config.write_text(CONFIG)
     out = tmp_path / "node"
     assert run(["-c", str(config), "node-config", "--out", str(out), *extra]) == 0
+    # the node's own config.toml imports the generated fragment (as the README says to)
+    (out / "etc/containerd/config.toml").write_text(
+        'version = 3\nimports = ["/etc/containerd/config.d/*.toml"]\n'
+    )
     return out / "etc/containerd/certs.d"
+
+
+def doctor_node(
+    config: Path, root: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = run(["-c", str(config), "-o", "json", "doctor", "--node", "--root", str(root), *extra])
+    return code, json.loads(capsys.readouterr().out)["data"]
 
 
 def point_at_standin(certs: Path, registry: RegistryServer) -> None:
@@ -96,10 +109,23 @@ def pushed(ecr_standin: RegistryServer) -> dict[str, object]:
 
 
 def test_pulls_by_original_names_for_two_platforms(
-    tmp_path: Path, containerd: Containerd, ecr_standin: RegistryServer, pushed: dict
+    tmp_path: Path,
+    containerd: Containerd,
+    ecr_standin: RegistryServer,
+    pushed: dict,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     certs = generate(tmp_path)
     assert sorted(p.name for p in certs.iterdir()) == ["docker.io", "ghcr.io", "quay.io"]
+    code, report = doctor_node(tmp_path / "ecrcache.toml", tmp_path / "node", capsys)
+    assert code == 0, [c for c in report["checks"] if c["status"] != "pass"]
+    assert {c["id"] for c in report["checks"] if c["status"] == "pass"} >= {
+        "node.containerd",
+        "node.config_path",
+        "node.hosts",
+        "node.fallback",
+        "node.credprovider",
+    }
     point_at_standin(certs, ecr_standin)
     for ref, image in pushed.items():
         for platform in PLATFORMS:
@@ -113,11 +139,17 @@ def test_pulls_by_original_names_for_two_platforms(
 
 
 def test_no_fallback_file_pulls_too(
-    tmp_path: Path, containerd: Containerd, ecr_standin: RegistryServer, pushed: dict
+    tmp_path: Path,
+    containerd: Containerd,
+    ecr_standin: RegistryServer,
+    pushed: dict,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     certs = generate(tmp_path, "--no-fallback")
     doc = tomllib.loads((certs / "docker.io/hosts.toml").read_text())
     assert doc["server"] == f"{ECR}/v2/docker-hub" and doc["override_path"] is True
+    config, root = tmp_path / "ecrcache.toml", tmp_path / "node"
+    assert doctor_node(config, root, capsys, "--no-fallback")[0] == 0
     point_at_standin(certs, ecr_standin)
     ref = "docker.io/library/alpine:3.19"
     done = containerd.pull(ref, certs, "linux/arm64")
@@ -145,12 +177,8 @@ def test_a_wrong_file_fails_the_pull_and_doctor_names_it(
     hosts.write_text(tomli_w.dumps(doc))
     # doctor reads the node's files as written, before the test's own edits
     config = tmp_path / "ecrcache.toml"
-    code = run(["-c", str(config), "-o", "json", "doctor", "--node", "--root", str(tmp_path / "node")])
-    out = capsys.readouterr().out
+    code, report = doctor_node(config, tmp_path / "node", capsys)
     assert code == 1
-    import json
-
-    report = json.loads(out)["data"]
     failed = {c["id"]: c for c in report["checks"] if c["status"] == "fail"}
     assert "node.hosts" in failed, report["checks"]
     text = failed["node.hosts"]["finding"] + " ".join(failed["node.hosts"]["details"])
