@@ -208,3 +208,25 @@ def test_containerd_version_against_config_version(
     monkeypatch.setattr("ecrcache.doctor.checks_node._on_machine", lambda env: True)
     r = results(env)["node.containerd"]
     assert (r.status is Status.PASS) is ok, r.finding
+
+
+def test_plain_doctor_accepts_mirrors_kubelet_gives_credentials(tmp_path: Path) -> None:
+    """``containerd.mirror`` (plain doctor) on a node-config node: the hosts.toml files carry no
+    credentials, kubelet's credential provider supplies them for CRI pulls."""
+    from ecrcache.doctor.checks import CHECKS as ALL
+    from ecrcache.doctor.checks import by_id
+
+    root = node_root(tmp_path)
+    env = env_for(
+        tmp_path,
+        root,
+        containerd_certs=root / "etc/containerd/certs.d",
+        containerd_config=root / "etc/containerd/config.toml",
+    )
+    env.registry_url = f"https://{HOST}"
+    (r,) = run_checks(ALL, [by_id("containerd.mirror")], env).results
+    assert r.status is Status.PASS, r.details
+    assert any("kubelet's credential provider" in d for d in r.details)
+    (root / "etc/eks/image-credential-provider/ecrcache-config.json").unlink()
+    (r,) = run_checks(ALL, [by_id("containerd.mirror")], env).results
+    assert r.status is Status.FAIL and "no credentials for this host" in " ".join(r.details)
