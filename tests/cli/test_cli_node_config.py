@@ -56,6 +56,7 @@ def test_json_has_every_file_with_its_content(
     assert list(hosts["host"]) == [f"https://{ACCOUNT}.dkr.ecr.af-south-1.amazonaws.com/v2/quay"]
     assert env["data"]["skipped"][0]["prefix"] == "ecr-public"
     assert env["data"]["written"] == []
+    assert env["data"]["credential_provider"]["min_version"] == "1.29.0"
 
 
 def test_text_prints_files_then_what_was_left_out(

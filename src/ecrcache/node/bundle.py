@@ -54,6 +54,11 @@ class NodeBundle:
                 for m in self.mirrors
             ],
             "skipped": [{"prefix": s.prefix, "reason": s.reason} for s in self.skipped],
+            "credential_provider": {
+                "name": credprovider.PROVIDER,
+                "config": credprovider.CONFIG_PATH,
+                "min_version": MIN_VERSION,
+            },
             "notes": list(self.notes),
         }
 
