@@ -205,7 +205,7 @@ def containerd_mirror(env: Env) -> Finding:
         f"{len(ecr)} ECR mirror(s) with prefix and credentials",
         *(
             f"{ns}: credentials from kubelet's credential provider (CRI pulls)"
-            for ns in via_kubelet
+            for ns in sorted(via_kubelet)
         ),
     )
 
