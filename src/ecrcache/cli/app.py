@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ecrcache.cli.prune",
     "ecrcache.cli.doctor",
     "ecrcache.cli.warm",
+    "ecrcache.cli.nodeconfig",
 )
 
 

@@ -22,6 +22,7 @@ from ecrcache.cli.options import GlobalOptions
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.config.schema import Config
+    from ecrcache.doctor.context import Context
     from ecrcache.doctor.env import Env
     from ecrcache.doctor.model import Check
     from ecrcache.errors import EcrcacheError
@@ -41,21 +42,35 @@ def doctor(
         Path("/"), "--root", help="Read /etc/docker and /etc/containerd under this directory."
     ),
     timeout: float = typer.Option(5.0, "--timeout", help="Seconds for each network check."),
+    node: bool = typer.Option(
+        False, "--node", help="Check this node (or --root DIR) against the config instead."
+    ),
+    no_fallback: bool = typer.Option(
+        False, "--no-fallback", help="With --node: the node must never fall back to upstreams."
+    ),
 ) -> int:
     """Check credentials, rules, secrets, templates, IAM for first pulls, Docker and network."""
     from ecrcache.doctor.checks import CHECKS
     from ecrcache.doctor.runner import run_checks, select
 
+    checks = CHECKS
+    if node:  # the node's files against the config; AWS only to learn a missing account_id
+        from ecrcache.doctor.checks_node import CHECKS as checks
+
     opts = options(ctx)
     if list_checks:
-        return _list(opts, CHECKS)
-    selected = select(CHECKS, check, image=image is not None)
+        return _list(opts, checks)
+    selected = select(checks, check, image=image is not None)
     config, config_error = _load(opts)
     region, region_source = _region(opts, config)
-    with _clients(opts, region) as clients:
+    aws_region = None if node and config is not None and config.account_id else region
+    with _clients(opts, aws_region) as clients:
         env = _env(opts, config, config_error, clients, region, region_source, root)
         env.image, env.timeout = image, timeout
-        report = run_checks(CHECKS, selected, env)
+        env.root, env.no_fallback = root, no_fallback
+        if clients is None and node and config is not None and config.account_id:
+            env.context = _node_context(env.context, config.account_id)
+        report = run_checks(checks, selected, env)
     if opts.json:
         emit_json("doctor", report.to_dict())
     else:
@@ -63,6 +78,21 @@ def doctor(
 
         render_report(report, sys.stdout, no_color=not opts.color)
     return 0 if report.healthy else 1
+
+
+def _node_context(context: Context, account_id: str) -> Context:
+    """doctor --node with the config's account_id: no AWS call, the account from the file."""
+    from dataclasses import replace
+
+    from ecrcache.config.upstreams import registry_host
+
+    registry = f"https://{registry_host(account_id, context.region)}" if context.region else None
+    return replace(
+        context,
+        account_id=account_id,
+        caller_arn="config file account_id (no AWS call)",
+        registry_url=registry,
+    )
 
 
 def _list(opts: GlobalOptions, checks: tuple[Check, ...]) -> int:

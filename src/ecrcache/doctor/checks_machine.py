@@ -167,6 +167,7 @@ def containerd_mirror(env: Env) -> Finding:
     if not ecr:
         return passed(f"{len(hosts_files)} hosts.toml file(s), none points at ECR")
     with_auth = files.containerd_auth_hosts(env.paths.containerd_config)
+    via_kubelet = _kubelet_covered(env, {h.namespace for h in ecr})
     broken, static = [], []
     prefixes = set(env.config.rules) if env.config is not None else set()
     for h in ecr:
@@ -177,7 +178,8 @@ def containerd_mirror(env: Env) -> Finding:
         elif prefixes and "/".join(segments[1:]) not in prefixes:
             why.append(f"path prefix {'/'.join(segments[1:])!r} is not a rule in the config")
         if not h.has_auth_header and h.host not in with_auth:
-            why.append("no credentials for this host")
+            if h.namespace not in via_kubelet:
+                why.append("no credentials for this host")
         elif not why:
             static.append(f"{h.file}: {h.url} uses static credentials")
         if why:
@@ -199,7 +201,35 @@ def containerd_mirror(env: Env) -> Finding:
             Fix("refresh them at least every 12 hours, or reference images through the cache"),
             *static,
         )
-    return passed(f"{len(ecr)} ECR mirror(s) with prefix and credentials")
+    return passed(
+        f"{len(ecr)} ECR mirror(s) with prefix and credentials",
+        *(
+            f"{ns}: credentials from kubelet's credential provider (CRI pulls)"
+            for ns in sorted(via_kubelet)
+        ),
+    )
+
+
+def _kubelet_covered(env: Env, namespaces: set[str]) -> set[str]:
+    """Namespaces kubelet's ecr-credential-provider gets ECR tokens for: CRI pulls then carry
+    them to the mirror too (node/credprovider.py says why), so such a mirror has credentials."""
+    from ecrcache.doctor.node_files import read_provider_config
+    from ecrcache.node import credprovider
+
+    etc = env.paths.containerd_config.parent.parent  # <root>/etc
+    covered: set[str] = set()
+    for name in ("ecrcache-config.json", "config.json"):
+        try:
+            doc = read_provider_config(etc / "eks/image-credential-provider" / name)
+        except ValueError:
+            continue
+        for p in (doc or {}).get("providers") or []:
+            if isinstance(p, dict) and p.get("name") == credprovider.PROVIDER:
+                patterns = [str(x) for x in p.get("matchImages") or []]
+                covered |= {
+                    n for n in namespaces if any(credprovider.matches(x, n) for x in patterns)
+                }
+    return covered
 
 
 CHECKS = (docker_cli, docker_login, docker_mirror, containerd_mirror)

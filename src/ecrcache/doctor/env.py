@@ -136,6 +136,8 @@ class Env:
     image: str | None = None
     timeout: float = 5.0
     registry_url: str | None = None  # overrides the registry derived from account and region
+    root: Path = Path("/")  # doctor --node: the node's filesystem (or a copy of it)
+    no_fallback: bool = False  # doctor --node: the node must never fall back to an upstream
     _live: Live | None = field(default=None, repr=False)
 
     @property

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecrcache.sandbox import (
+    auth_token,
     iam_policy_deletion,
     image_sizes,
     image_status,
@@ -84,6 +85,8 @@ def install() -> None:
     # Repeats of a call whose response was lost meet what AWS answers then.
     secret_deletion.install()
     iam_policy_deletion.install()
+    # GetAuthorizationToken: 12 hours from now, the partition's registry host: auth_token.
+    auth_token.install()
 
 
 def inject_secret_not_found(count: int) -> None:
