@@ -28,10 +28,12 @@ from ecrcache.sandbox import (
     policy_storage,
     principal_validation,
     registry_policy_validation,
+    repository_pages,
     repository_validation,
     responses,
     secret_deletion,
     secrets_consistency,
+    tagging_api,
     templates,
 )
 
@@ -84,6 +86,9 @@ def install() -> None:
     # Repeats of a call whose response was lost meet what AWS answers then.
     secret_deletion.install()
     iam_policy_deletion.install()
+    # DescribeRepositories pages (100, maxResults up to 1000); GetResources lists repositories.
+    repository_pages.install()
+    tagging_api.install()
 
 
 def inject_secret_not_found(count: int) -> None:
