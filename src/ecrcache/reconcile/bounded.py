@@ -54,11 +54,13 @@ def run_bounded(
     what: str = "",
     concurrency: int = CONCURRENCY,
     progress: Progress = no_progress,
+    each: Callable[[T], None] = lambda item: None,
 ) -> list[R]:
-    """``[fn(item) for item in items]``, ``concurrency`` at a time, in input order. On the first
+    """``[fn(item) for item in items]``, ``concurrency`` at a time, in input order. ``each`` is
+    told of every item done, ``progress`` of the count, both from the calling thread. On the first
     exception (or KeyboardInterrupt) raises :class:`Stopped` with it as ``cause``."""
     if len(items) <= 1 or concurrency <= 1:
-        return _in_turn(fn, items, what=what, progress=progress)
+        return _in_turn(fn, items, what=what, progress=progress, each=each)
     results: dict[int, R] = {}
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecrcache")
     pending: dict[Future[R], int] = {}
@@ -81,6 +83,7 @@ def run_bounded(
                     failed = failed or (index, exc)
                     continue
                 results[index] = future.result()
+                each(items[index])
                 progress(what, len(results), len(items))
             if failed is not None:
                 for future in list(pending):
@@ -106,7 +109,14 @@ def run_bounded(
     return [results[i] for i in range(len(items))]
 
 
-def _in_turn(fn: Callable[[T], R], items: Sequence[T], *, what: str, progress: Progress) -> list[R]:
+def _in_turn(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    what: str,
+    progress: Progress,
+    each: Callable[[T], None],
+) -> list[R]:
     out: list[R] = []
     for item in items:
         try:
@@ -115,6 +125,7 @@ def _in_turn(fn: Callable[[T], R], items: Sequence[T], *, what: str, progress: P
             if not isinstance(exc, Exception | KeyboardInterrupt):
                 raise
             raise Stopped(item, exc, items[: len(out)]) from exc
+        each(item)
         progress(what, len(out), len(items))
     return out
 
