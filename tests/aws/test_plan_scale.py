@@ -230,9 +230,7 @@ def test_ctrl_c_stops_the_pool_and_reports_what_was_done(
     with pytest.raises(ApplyError) as caught:
         run(
             result.plan,
-            ApplyContext(
-                clients=c, account_id=result.account_id, region=REGION, on_event=on_event
-            ),
+            ApplyContext(clients=c, account_id=result.account_id, region=REGION, on_event=on_event),
         )
     err = caught.value
     assert err.exit_code == EXIT_INTERRUPTED
