@@ -13,11 +13,11 @@ import termios
 from pathlib import Path
 
 import boto3
-from serve_support import serve_env
 
 from ecrcache.sandbox import statefile
 from ecrcache.sandbox.pulls import simulate_pull
 from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID
+from serve_support import serve_env
 
 REGION = "us-east-1"
 CONFIG = f"""
