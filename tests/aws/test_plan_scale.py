@@ -9,6 +9,7 @@ repositories ecrcache does not manage fails these tests.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections import Counter
@@ -240,3 +241,46 @@ def test_ctrl_c_stops_the_pool_and_reports_what_was_done(
     have = {f"repository-settings.{n}" for n in CACHE_NAMES if lifecycle_of(unbackfilled, n)}
     assert have == applied - {"template.quay"}
     assert 50 <= len(have) < CACHE
+
+
+def test_access_denied_on_the_first_write_stops_the_pool(
+    unbackfilled: boto3.session.Session,
+) -> None:
+    """The credentials may not PutLifecyclePolicy (moto's IAM enforcement, a real evaluation of
+    the user's policy): every one of the CACHE writes would fail alike. Apply stops after at
+    most the calls in flight and queued, and reports the one change applied before."""
+    from moto import settings
+    from moto.core import set_initial_no_auth_action_count
+
+    iam = unbackfilled.client("iam")
+    iam.create_user(UserName="ci")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ecr:PutLifecyclePolicy", "Resource": "*"},
+        ],
+    }
+    iam.put_user_policy(UserName="ci", PolicyName="no-lifecycle", PolicyDocument=json.dumps(deny))
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    ci = boto3.session.Session(
+        region_name=REGION,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    cfg = config(RULES, templates={"quay": {"lifecycle": KEEP_5, "backfill": True}})
+
+    @set_initial_no_auth_action_count(10**9)  # restores moto's settings afterwards
+    def as_ci() -> tuple[ApplyError, Counter[str]]:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # every request from here is authorized
+        c = clients(ci)
+        result = plan(cfg, c)
+        with pytest.raises(ApplyError) as caught:
+            run(result.plan, ApplyContext(clients=c, account_id=ACCOUNT, region=REGION))
+        return caught.value, Counter(c.calls)
+
+    err, calls = as_ci()
+    assert "AccessDenied" in err.message and "ecr:PutLifecyclePolicy" in err.message
+    assert err.applied == ("create template.quay",)
+    assert 1 <= calls["ecr.PutLifecyclePolicy"] <= 2 * CONCURRENCY  # not CACHE failures
+    assert all(lifecycle_of(unbackfilled, n) is None for n in CACHE_NAMES)
