@@ -212,6 +212,10 @@ def authorizations(
         return _iam_checks(op, params, account, region)
     if service == "kms" and str(params.get("KeyId", "")).startswith("arn:"):
         return [Check(f"kms:{op}", params["KeyId"])]
+    if service == "resourcegroupstaggingapi":
+        # IAM's prefix for the Resource Groups Tagging API is ``tag``; GetResources has no
+        # resource types (Service Authorization Reference): "*"
+        return [Check(f"tag:{op}", "*")]
     return [Check(f"{service}:{op}", "*")]  # sts, ce: no resource-level permissions
 
 

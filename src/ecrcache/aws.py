@@ -28,8 +28,15 @@ log = logging.getLogger(__name__)
 for _name in ("botocore", "boto3", "urllib3", "s3transfer", "moto", "werkzeug"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
+# Threads that read or write per repository at once (plan's backfill and application repository
+# reads, apply's backfill writes: reconcile/bounded.py). botocore keeps 10 connections per client
+# by default, so more threads than that would queue for a connection (or open and drop extra
+# ones): the pool is sized to the concurrency.
+POOL_CONNECTIONS = 16
+
 BOTO_CONFIG = botocore.config.Config(
     retries={"mode": "adaptive", "max_attempts": 10},
+    max_pool_connections=POOL_CONNECTIONS,
     user_agent_extra=f"ecrcache/{__version__}",
     connect_timeout=10,
     read_timeout=60,
@@ -135,6 +142,12 @@ class Clients:
     @cached_property
     def kms(self) -> Any:
         return self._client("kms")
+
+    @cached_property
+    def tagging(self) -> Any:
+        """The Resource Groups Tagging API (IAM prefix ``tag``): finds tagged repositories by tag
+        in pages of 100, where ECR reads tags one repository at a time."""
+        return self._client("resourcegroupstaggingapi")
 
     @cached_property
     def account_id(self) -> str:

@@ -35,13 +35,20 @@ def apply(
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan
     from ecrcache.render.console import apply_progress, note, render_plan, warn
+    from ecrcache.render.progress import read_progress
 
     opts = options(ctx)
     config = load(opts)
     with open_clients(opts, region_for(opts, config)) as clients:
-        result = make_plan(
-            config, clients, reader=SourceReader(), prune=prune, delete_images=delete_images
-        )
+        with read_progress() as progress:
+            result = make_plan(
+                config,
+                clients,
+                reader=SourceReader(),
+                prune=prune,
+                delete_images=delete_images,
+                progress=progress,
+            )
         plan = result.plan
         doc = {"account_id": result.account_id, "region": result.region, **plan.to_dict()}
         for w in result.warnings:

@@ -27,12 +27,15 @@ def plan(
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan
     from ecrcache.render.console import note, render_plan, warn
+    from ecrcache.render.progress import read_progress
 
     opts = options(ctx)
     try:
         config = load(opts)
-        with open_clients(opts, region_for(opts, config)) as clients:
-            result = make_plan(config, clients, reader=SourceReader(), prune=prune)
+        with open_clients(opts, region_for(opts, config)) as clients, read_progress() as progress:
+            result = make_plan(
+                config, clients, reader=SourceReader(), prune=prune, progress=progress
+            )
     except EcrcacheError as exc:
         if detailed_exitcode:
             exc.exit_code = EXIT_FAILURE  # Terraform: every error is 1 under this flag

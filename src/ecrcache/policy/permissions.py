@@ -82,10 +82,12 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:GetLifecyclePolicy",
             "ecr:ListImages",
             "kms:DescribeKey",
+            "tag:GetResources",
         ],
         "read rules, templates, registry settings and cache secrets; find the repositories "
-        "ecrcache tagged as its own, wherever they are (tags are only readable per repository); "
-        "whether a repository's KMS key is the AWS-managed one (kms:DescribeKey)",
+        "ecrcache tagged as its own by their tag (tag:GetResources, Resource '*' only), and read "
+        "the tags of a declared repository that may not carry it yet; whether a repository's "
+        "KMS key is the AWS-managed one (kms:DescribeKey)",
     ),
     _p(
         "plan",

@@ -11,12 +11,14 @@ the handlers live in ``handlers``, a module per resource kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, EcrcacheError
+from ecrcache.reconcile.bounded import Stopped, run_bounded
 from ecrcache.reconcile.handlers.iam import create_iam_policy, delete_iam_policy, update_iam_policy
 from ecrcache.reconcile.handlers.registry import put_registry_policy, update_scanning
 from ecrcache.reconcile.handlers.repositories import (
@@ -59,33 +61,100 @@ Handler = Callable[[ApplyContext, Change], None]
 
 
 def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
-    """Apply every change in order. Deletes come after creates (the plan sorts them so)."""
+    """Apply every change in order. Deletes come after creates (the plan sorts them so). A run
+    of changes of a kind in ``POOLED`` (backfill's writes: one repository each, independent of
+    each other) goes through the bounded pool (``bounded``); the rest one after another."""
     done: list[Applied] = []
-    for change in plan.changes:
-        handler = HANDLERS[(change.kind, change.action)]
-        ctx.on_event("start", change)
-        try:
-            handler(ctx, change)
-        except (EcrcacheError, KeyboardInterrupt) as exc:
-            ctx.on_event("failed", change)
-            applied = tuple(f"{a.action} {a.address}" for a in done)
-            summary = ", ".join(applied) if applied else "nothing"
-            what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
-            first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
-            err = ApplyError(
-                f"{change.action.value} {change.address} {what}{detail}",
-                hint=f"{first}applied before it stopped: {summary}. "
-                "Run apply again: it picks up where this stopped",
-                applied=applied,
-            )
-            if isinstance(exc, KeyboardInterrupt):
-                err.exit_code = EXIT_INTERRUPTED
-            raise err from exc
-        done.append(Applied(change.address, change.action.value))
-        ctx.on_event("done", change)
+    changes = plan.changes
+    i = 0
+    while i < len(changes):
+        change = changes[i]
+        key = (change.kind, change.action)
+        j = i + 1
+        while key in POOLED and j < len(changes) and (changes[j].kind, changes[j].action) == key:
+            j += 1
+        if j - i > 1:
+            _run_pooled(changes[i:j], ctx, done)
+        else:
+            _run_one(change, ctx, done)
+        i = j
     return ApplyReport(tuple(done))
 
+
+def _run_one(change: Change, ctx: ApplyContext, done: list[Applied]) -> None:
+    handler = HANDLERS[(change.kind, change.action)]
+    ctx.on_event("start", change)
+    try:
+        handler(ctx, change)
+    except (EcrcacheError, KeyboardInterrupt) as exc:
+        ctx.on_event("failed", change)
+        raise _stopped(change, exc, done) from exc
+    done.append(Applied(change.address, change.action.value))
+    ctx.on_event("done", change)
+
+
+def _run_pooled(changes: Sequence[Change], ctx: ApplyContext, done: list[Applied]) -> None:
+    """Independent changes on the bounded pool; events are reported from this thread as each
+    finishes. The first failure (or Ctrl-C) stops the rest: what finished counts as applied."""
+    handler = HANDLERS[(changes[0].kind, changes[0].action)]
+    _ = ctx.clients.ecr  # built here, once: cached_property is not thread-safe
+    reported: set[int] = set()
+
+    def finished(change: Change) -> None:
+        reported.add(id(change))
+        done.append(Applied(change.address, change.action.value))
+        ctx.on_event("start", change)
+        ctx.on_event("done", change)
+
+    try:
+        run_bounded(lambda change: handler(ctx, change), changes, each=finished)
+    except Stopped as stopped:
+        for change in stopped.done:
+            if id(change) not in reported:
+                finished(change)
+        exc = stopped.cause
+        if not isinstance(exc, EcrcacheError | KeyboardInterrupt):
+            raise exc from None  # a bug, not AWS: as it is
+        at = stopped.item if isinstance(stopped.item, Change) else None
+        if at is not None:
+            ctx.on_event("failed", at)
+        raise _stopped(at, exc, done) from exc
+
+
+def _stopped(
+    change: Change | None, exc: EcrcacheError | KeyboardInterrupt, done: Sequence[Applied]
+) -> ApplyError:
+    """The ApplyError for a stop at ``change`` (None: Ctrl-C between pooled changes)."""
+    applied = tuple(f"{a.action} {a.address}" for a in done)
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
+    first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
+    where = "apply" if change is None else f"{change.action.value} {change.address}"
+    err = ApplyError(
+        f"{where} {what}{detail}",
+        hint=f"{first}applied before it stopped: {_summary(done)}. "
+        "Run apply again: it picks up where this stopped",
+        applied=applied,
+    )
+    if isinstance(exc, KeyboardInterrupt):
+        err.exit_code = EXIT_INTERRUPTED
+    return err
+
+
+SHOWN = 10  # changes named in the hint; beyond, counted by kind
+
+
+def _summary(done: Sequence[Applied]) -> str:
+    if not done:
+        return "nothing"
+    if len(done) <= SHOWN:
+        return ", ".join(f"{a.action} {a.address}" for a in done)
+    counts = Counter(f"{a.action} {a.address.split('.', 1)[0]}" for a in done)
+    return f"{len(done)} changes (" + ", ".join(f"{n} x {k}" for k, n in counts.items()) + ")"
+
+
+# Kinds whose changes are independent, one repository each: applied on the bounded pool.
+POOLED = frozenset({("repository-settings", Action.UPDATE)})
 
 HANDLERS: dict[tuple[str, Action], Handler] = {
     ("secret", Action.CREATE): create_secret,

@@ -8,9 +8,12 @@ backfill settings) and ``live_policies`` (scanning, registry policy, IAM policie
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.reconcile.backfill import BackfillScope
+from ecrcache.reconcile.bounded import Progress, no_progress
+from ecrcache.reconcile.live_managed import Tags, list_managed_repositories
 from ecrcache.reconcile.live_policies import read_iam_policies, read_registry_policy, read_scanning
 from ecrcache.reconcile.live_repositories import (
     read_app_repositories,
@@ -50,10 +53,15 @@ class LiveScope:
     iam_policies: frozenset[str] = frozenset()
 
 
-def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
+def read_live(
+    clients: Clients, scope: LiveScope = LiveScope(), *, progress: Progress = no_progress
+) -> State:
     """The live state: the secrets the config names (and ecrcache's others, see LiveScope), all
     rules and templates, and what ``scope`` says the config manages. Secret values are read (as
-    digests) only where named."""
+    digests) only where named. The calls follow what the config manages, not what the account
+    holds: listing pages, one tagging listing for ecrcache's own repositories (when any name
+    could be one), and per-repository reads only for backfilled and application repositories
+    (``progress`` hears of those)."""
     secrets = read_live_secrets(clients, scope)
     with_values = tuple(
         Secret(
@@ -74,7 +82,10 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
     # Backfill's candidates have their tags read too: one ecrcache tagged as its own (an
     # application repository since removed from the config) is left alone, never backfilled.
     candidates = scope.backfill.reached(names)
-    app = read_app_repositories(clients, repos, scope, also=frozenset(candidates))
+    listed = _managed_listing(clients, repos, scope, frozenset(candidates))
+    app = read_app_repositories(
+        clients, repos, scope, also=frozenset(candidates), listed=listed, progress=progress
+    )
     theirs = {r.name for r in app}
     return State.of(
         secrets=with_values,
@@ -82,13 +93,31 @@ def read_live(clients: Clients, scope: LiveScope = LiveScope()) -> State:
         templates=templates,
         repositories=app,
         repository_settings=read_backfill_settings(
-            clients, repos, {n: t for n, t in candidates.items() if n not in theirs}
+            clients,
+            repos,
+            {n: t for n, t in candidates.items() if n not in theirs},
+            progress=progress,
         ),
         scanning=read_scanning(clients) if scope.scanning else None,
         registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
         iam_policies=read_iam_policies(clients, scope.iam_policies),
         all_repositories=names,
     )
+
+
+def _managed_listing(
+    clients: Clients, repos: dict[str, Any], scope: LiveScope, candidates: frozenset[str]
+) -> dict[str, Tags]:
+    """ecrcache's repositories by the tagging listing, or nothing without a call when no
+    repository could be one: all are the config's own, or cache repositories backfill skips."""
+    cache = scope.cache_prefixes
+    if all(
+        n in scope.app_repositories
+        or (n not in candidates and ("ROOT" in cache or any(n.startswith(p + "/") for p in cache)))
+        for n in repos
+    ):
+        return {}
+    return list_managed_repositories(clients)
 
 
 def read_live_secrets(clients: Clients, scope: LiveScope) -> tuple[Secret, ...]:

@@ -9,6 +9,7 @@ from ecrcache.config.registry import CiPolicyConfig
 from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
 from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
+from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
@@ -54,12 +55,14 @@ def make_plan(
     reader: SourceReader,
     prune: bool = False,
     delete_images: bool = False,
+    progress: Progress = no_progress,
 ) -> PlanResult:
-    """Read secret values and live state, then diff. Raises when a secret cannot be created."""
+    """Read secret values and live state, then diff. Raises when a secret cannot be created.
+    ``progress`` hears of the per-repository reads (``bounded``)."""
     account_id = clients.account_id
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
-    live = read_live(clients, live_scope(config, values, prune=prune))
+    live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
     # A rule the config no longer declares stays in place without --prune: it still serves
     # pulls, so the policies keep granting on its prefix.
     kept = frozenset() if prune else frozenset(live.rules) - config.cache_prefixes

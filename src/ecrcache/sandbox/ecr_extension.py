@@ -29,10 +29,12 @@ from ecrcache.sandbox import (
     policy_storage,
     principal_validation,
     registry_policy_validation,
+    repository_pages,
     repository_validation,
     responses,
     secret_deletion,
     secrets_consistency,
+    tagging_api,
     templates,
 )
 
@@ -87,6 +89,9 @@ def install() -> None:
     iam_policy_deletion.install()
     # GetAuthorizationToken: 12 hours from now, the partition's registry host: auth_token.
     auth_token.install()
+    # DescribeRepositories pages (100, maxResults up to 1000); GetResources lists repositories.
+    repository_pages.install()
+    tagging_api.install()
 
 
 def inject_secret_not_found(count: int) -> None:
