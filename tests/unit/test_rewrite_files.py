@@ -152,4 +152,3 @@ def test_dockerfile_escape_directive_and_continuation() -> None:
     assert rewrite("Dockerfile", text) == (
         f"# escape=`\nFROM --platform=linux/amd64 `\n  {C}/docker-hub/library/nginx:1 AS web\n"
     )
-
