@@ -59,7 +59,11 @@ def rewrite_command(
     if check and in_place:
         raise UsageError("--check changes nothing; drop --in-place or --check")
     _check_arguments(args or [], file=file, kind=kind, in_place=in_place)
-    mapping = cache_mapping(opts, account_id)
+    from ecrcache.rewrite.config_routes import read_routes
+
+    # Only the routing keys, without the config's pydantic models (start-up time); a file
+    # that is not plainly right is loaded and validated in full, for its messages.
+    mapping = cache_mapping(opts, account_id, config=read_routes(opts.config_path))
     if file:
         code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff, kind)
         if code:
