@@ -39,15 +39,18 @@ def test_this_repository_is_left_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`rewrite --file . --in-place` on a copy of this repository changes nothing under src/
-    and tests/ (src/ecrcache/rewrite/dockerfile.py is Python, not a Dockerfile), skips .git,
-    and still rewrites a real manifest added beside them."""
+    and tests/ (src/ecrcache/rewrite/dockerfile.py is Python, not a Dockerfile), skips .git
+    and what .gitignore ignores, and still rewrites a real manifest added beside them."""
     copy = tmp_path / "repo"
-    shutil.copytree(REPO, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", "*.egg-info"))
+    caches = (".git", "*.egg-info", ".*_cache", ".hypothesis", "__pycache__", ".benchmarks")
+    shutil.copytree(REPO, copy, symlinks=True, ignore=shutil.ignore_patterns(*caches))
     (copy / ".git").mkdir()
     (copy / ".git" / "stash.yaml").write_text("image: nginx\n")
+    (copy / "build").mkdir()  # the repository's .gitignore has build/
+    (copy / "build" / "out.yaml").write_text("image: nginx\n")
     (copy / "deploy").mkdir()
     (copy / "deploy" / "app.yaml").write_text("image: nginx # web\n")
-    before = {part: _hashes(copy / part) for part in ("src", "tests", ".git")}
+    before = {part: _hashes(copy / part) for part in ("src", "tests", ".git", "build")}
     assert len(before["src"]) > 50 and len(before["tests"]) > 50
     monkeypatch.chdir(copy)
     code, _, err = cli(capsys, *BASE, "--file", "--in-place", ".")
