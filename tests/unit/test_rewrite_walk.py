@@ -126,6 +126,23 @@ def test_walk_below_the_top_reads_the_ancestors_gitignore(tmp_path: Path) -> Non
     assert _names(tmp_path, [str(tmp_path / "k8s" / "app")]) == ["k8s/app/deploy.yaml"]
 
 
+def test_walk_reads_the_repositorys_exclude_file_below_every_gitignore(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            ".git/info/exclude": "*.local.yaml\nscratch/\n",
+            "app/.gitignore": "!keep.local.yaml\n",
+            "app/a.local.yaml": "",
+            "app/keep.local.yaml": "",  # a .gitignore overrides the exclude file
+            "app/scratch/x.yaml": "",
+            "app/values.yaml": "",
+        },
+    )
+    expected = ["app/keep.local.yaml", "app/values.yaml"]
+    assert _names(tmp_path, [str(tmp_path)]) == expected
+    assert _names(tmp_path, [str(tmp_path / "app")]) == expected
+
+
 def test_walk_outside_a_repository_has_no_ancestor_ignores(tmp_path: Path) -> None:
     _tree(tmp_path, {".gitignore": "*.yaml\n", "d/a.yaml": "", "d/Dockerfile": ""})
     # tmp_path is no repository, so its .gitignore is nobody's: only the walked tree's count.

@@ -1,12 +1,13 @@
 """Which files ``rewrite --file`` reads: the files named, and the YAML files and Dockerfiles of
 each directory named, as git sees the tree.
 
-A directory walk skips ``.git`` and whatever the ``.gitignore`` files of the tree (and of its
-ancestors up to the repository's top) ignore, with git's precedence (a deeper file overrides a
-shallower one, the last matching line wins, nothing under an ignored directory comes back). It
-never follows a symbolic link to a directory, and takes a link to a file only when the file is
-inside the tree (it is then read once, under the first name found). Names decide a file's kind
-(``kinds``); a file named explicitly can be given its kind with ``--kind``.
+A directory walk skips ``.git`` and whatever git ignores: the ``.gitignore`` files of the tree
+and of its ancestors up to the repository's top, and ``.git/info/exclude``, with git's
+precedence (a deeper file overrides a shallower one, the last matching line wins, nothing under
+an ignored directory comes back). It never follows a symbolic link to a directory, and takes a
+link to a file only when the file is inside the tree (it is then read once, under the first name
+found). Names decide a file's kind (``kinds``); a file named explicitly can be given its kind
+with ``--kind``.
 """
 
 from __future__ import annotations
@@ -106,24 +107,26 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
 Layers = tuple[tuple[Path, pathspec.GitIgnoreSpec], ...]
 
 
-def _ignore_file(directory: Path) -> Layers:
+def _ignore_file(directory: Path, name: str = ".gitignore") -> Layers:
     try:
-        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        text = (directory / name).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
     return ((directory, pathspec.GitIgnoreSpec.from_lines(text.splitlines())),)
 
 
 def _ancestor_ignores(top: Path) -> Layers:
-    """The .gitignore files above ``top``, up to the repository's top (the directory holding
-    ``.git``), shallowest first; none when ``top`` is not inside a repository."""
-    if (top / ".git").exists():
-        return ()
+    """What applies to ``top`` from above: the repository's ``.git/info/exclude`` (git reads it
+    after every .gitignore, so it comes first here), then the .gitignore files from the
+    repository's top (the directory holding ``.git``) down to ``top``'s parent. None when
+    ``top`` is not inside a repository."""
     chain: list[Path] = []
-    for directory in top.parents:
-        chain.append(directory)
+    for directory in (top, *top.parents):
+        if directory != top:
+            chain.append(directory)
         if (directory / ".git").exists():
-            return tuple(layer for d in reversed(chain) for layer in _ignore_file(d))
+            exclude = _ignore_file(directory, ".git/info/exclude")  # a worktree's is elsewhere
+            return exclude + tuple(layer for d in reversed(chain) for layer in _ignore_file(d))
     return ()
 
 
