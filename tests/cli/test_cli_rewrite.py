@@ -119,10 +119,12 @@ def test_every_invalid_case_exits_2_with_a_message(
 def test_stdin_one_per_line_in_order(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("nginx:1\n\n  quay.io/a/b  \ngcr.io/x/y:2\n"))
+    """Blank lines and # comments (whole-line or after a reference) are skipped."""
+    text = "# images\nnginx:1\n\n  quay.io/a/b  # ours\n   # gone\ngcr.io/x/y:2\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
     assert run(BASE) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"{HOST}/docker-hub/library/nginx:1\n\n{HOST}/quay/a/b\ngcr.io/x/y:2\n"
+    assert captured.out == f"{HOST}/docker-hub/library/nginx:1\n{HOST}/quay/a/b\ngcr.io/x/y:2\n"
     assert "no pull-through cache rule for gcr.io" in captured.err
 
 

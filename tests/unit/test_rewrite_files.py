@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tests.unit.test_rewrite_mapping import HOST, RULES
 
-from ecrcache.rewrite.files import discover, rewrite_file_text
+from ecrcache.rewrite.files import rewrite_file_text
 from ecrcache.rewrite.mapping import Mapping, routes_from_rules
 
 MAPPING = Mapping(routes_from_rules(RULES), HOST)
@@ -152,16 +152,3 @@ def test_dockerfile_escape_directive_and_continuation() -> None:
     assert rewrite("Dockerfile", text) == (
         f"# escape=`\nFROM --platform=linux/amd64 `\n  {C}/docker-hub/library/nginx:1 AS web\n"
     )
-
-
-def test_discover_walks_directories_and_skips_hidden(tmp_path: Path) -> None:
-    names = ("a/values.yaml", "a/b/Dockerfile", "a/.git/x.yaml", "a/readme.md", "c.Dockerfile")
-    for name in names:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("x: 1\n")
-    found = discover([tmp_path / "a", tmp_path / "c.Dockerfile"])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
-        "a/b/Dockerfile",
-        "a/values.yaml",
-        "c.Dockerfile",
-    ]

@@ -1,50 +1,83 @@
 """The ``ecrcache`` entry point: global options, command registration, one error boundary.
 
-Command modules are imported here and register themselves on ``app``. They import their core
-modules (and boto3) inside the command body, so ``ecrcache rewrite`` stays fast.
+Command modules register themselves on ``app`` when imported, and are imported only when their
+command runs (or for ``--help``), so ``ecrcache rewrite`` loads no other command's module. They
+import their core modules (and boto3) inside the command body.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from difflib import get_close_matches
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from ecrcache import __version__
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
 from ecrcache.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, EcrcacheError
 
+
+class LazyCommandGroup(TyperGroup):
+    """The click group of ``app``: lists every command of COMMAND_MODULES, and imports a
+    command's module (which registers it on ``app``) only when the command is looked up."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(dict.fromkeys([*COMMAND_MODULES, *self.commands]))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import_module(COMMAND_MODULES[cmd_name])
+            # The click form of what is registered now; earlier commands keep their objects.
+            loaded = typer.main.get_group(app).commands
+            self.commands.update({k: v for k, v in loaded.items() if k not in self.commands})
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:  # typer suggests among loaded commands only
+            close = get_close_matches(args[0], list(COMMAND_MODULES)) if args else []
+            if close and "No such command" in exc.message and "Did you mean" not in exc.message:
+                exc.message = (
+                    f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, close))}?"
+                )
+            raise
+
+
 app = typer.Typer(
     name="ecrcache",
     help="Declarative Amazon ECR pull-through cache: plan, apply, rewrite, login, test-pull.",
+    cls=LazyCommandGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: no "<bool>" column, nothing to wrap oddly
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each module defines its commands on `app` when imported (one small module per command).
-COMMAND_MODULES: tuple[str, ...] = (
-    "ecrcache.cli.validate",
-    "ecrcache.cli.plan",
-    "ecrcache.cli.apply",
-    "ecrcache.cli.sandbox",
-    "ecrcache.cli.login",
-    "ecrcache.cli.rewrite",
-    "ecrcache.cli.testpull",
-    "ecrcache.cli.importer",
-    "ecrcache.cli.outputs",
-    "ecrcache.cli.cost",
-    "ecrcache.cli.status",
-    "ecrcache.cli.prune",
-    "ecrcache.cli.doctor",
-    "ecrcache.cli.warm",
-    "ecrcache.cli.nodeconfig",
-)
+# Each command's name and the module that defines it on `app` (one small module per command):
+# the module is imported only when its command is looked up, so adding a command is one line.
+COMMAND_MODULES: dict[str, str] = {
+    "validate": "ecrcache.cli.validate",
+    "plan": "ecrcache.cli.plan",
+    "apply": "ecrcache.cli.apply",
+    "sandbox": "ecrcache.cli.sandbox",
+    "login": "ecrcache.cli.login",
+    "rewrite": "ecrcache.cli.rewrite",
+    "test-pull": "ecrcache.cli.testpull",
+    "import": "ecrcache.cli.importer",
+    "outputs": "ecrcache.cli.outputs",
+    "cost-report": "ecrcache.cli.cost",
+    "status": "ecrcache.cli.status",
+    "prune": "ecrcache.cli.prune",
+    "doctor": "ecrcache.cli.doctor",
+    "warm": "ecrcache.cli.warm",
+    "node-config": "ecrcache.cli.nodeconfig",
+}
 
 
 def _version(value: bool) -> None:
@@ -98,11 +131,6 @@ def _global(
         # botocore's loggers stay at WARNING (set in ecrcache.aws): they print request bodies.
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        import_module(name)
-
-
 def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
     """Print one line (and a hint) to stderr, or the JSON envelope to stdout; return the code."""
     if as_json:
@@ -133,8 +161,7 @@ def _command_name(argv: list[str]) -> str:
 
 
 def app_command_names() -> set[str]:
-    cmd = typer.main.get_command(app)
-    return set(getattr(cmd, "commands", {}).keys())
+    return set(COMMAND_MODULES)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -142,7 +169,6 @@ def run(argv: list[str] | None = None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
     as_json = wants_json(args)
-    _register_commands()
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)
         return rv if isinstance(rv, int) else 0

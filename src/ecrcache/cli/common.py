@@ -16,6 +16,7 @@ from ecrcache.cli.options import GlobalOptions
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.config.schema import Config
+    from ecrcache.rewrite.config_routes import Routes
     from ecrcache.rewrite.mapping import Mapping as CacheMapping
 
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
@@ -32,7 +33,7 @@ def load(opts: GlobalOptions) -> Config:
     return load_config(opts.config_path)
 
 
-def region_for(opts: GlobalOptions, config: Config | None) -> str:
+def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
     from ecrcache.errors import UsageError
 
     if opts.region:
@@ -71,10 +72,10 @@ def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] 
 
 
 def cache_mapping(
-    opts: GlobalOptions, account_flag: str | None, *, config: Config | None = None
+    opts: GlobalOptions, account_flag: str | None, *, config: Config | Routes | None = None
 ) -> CacheMapping:
-    """Routes from the config (``config``, or loaded now); registry host from account and
-    region, STS only as a last resort."""
+    """Routes from the config (``config``, or loaded now; rewrite passes just the routing keys,
+    ``config_routes``); registry host from account and region, STS only as a last resort."""
     from ecrcache.config.upstreams import registry_host
     from ecrcache.errors import UsageError
     from ecrcache.rewrite.mapping import Mapping, routes_from_rules

@@ -45,34 +45,62 @@ def rewrite_command(
     account_id: str | None = typer.Option(
         None, "--account-id", help="The cache's AWS account (else config, AWS_ACCOUNT_ID, STS)."
     ),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        metavar="dockerfile|yaml|compose",
+        help="What a file named without a known name, or stdin (-), holds.",
+    ),
 ) -> None:
     """nginx:latest -> <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:latest."""
     opts = options(ctx)
-    if not file and (in_place or check or diff):
-        raise UsageError("--in-place, --check and --diff work on files", hint="add --file")
+    if not file and (in_place or check or diff or kind):
+        raise UsageError("--in-place, --check, --diff and --kind work on files", hint="add --file")
     if check and in_place:
         raise UsageError("--check changes nothing; drop --in-place or --check")
-    mapping = cache_mapping(opts, account_id)
+    _check_arguments(args or [], file=file, kind=kind, in_place=in_place)
+    from ecrcache.rewrite.config_routes import read_routes
+
+    # Only the routing keys, without the config's pydantic models (start-up time); a file
+    # that is not plainly right is loaded and validated in full, for its messages.
+    mapping = cache_mapping(opts, account_id, config=read_routes(opts.config_path))
     if file:
-        code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff)
+        code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff, kind)
         if code:
             raise typer.Exit(code)
     else:
         _strings(opts, mapping, args, reverse, strict)
 
 
+def _check_arguments(args: list[str], *, file: bool, kind: str | None, in_place: bool) -> None:
+    """Usage errors found before the config is read."""
+    from ecrcache.rewrite.kinds import KINDS
+    from ecrcache.rewrite.sources import STDIN
+
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: not one of {', '.join(KINDS)}")
+    if any(not a.strip() for a in args):
+        what = "path" if file else "reference"
+        raise UsageError(f"an empty {what}", hint=f"name a {what}, or - for stdin")
+    if STDIN in args and len(args) > 1:
+        raise UsageError("- (stdin) cannot be mixed with other arguments")
+    if in_place and STDIN in args:
+        raise UsageError("stdin cannot be rewritten in place", hint="drop --in-place")
+
+
 def _strings(
     opts: GlobalOptions, mapping: Mapping, args: list[str] | None, reverse: bool, strict: bool
 ) -> None:
     from ecrcache.rewrite.mapping import UnmappedReferenceError
-    from ecrcache.rewrite.strings import rewrite_strings
+    from ecrcache.rewrite.sources import STDIN
+    from ecrcache.rewrite.strings import reference_lines, rewrite_strings
 
-    if args:
+    if args and args != [STDIN]:
         lines = args
-    elif sys.stdin.isatty():
+    elif not args and sys.stdin.isatty():
         raise UsageError("no references", hint="pass them as arguments, or one per line on stdin")
     else:
-        lines = sys.stdin.read().splitlines()
+        lines = reference_lines(_stdin_text())
     results = rewrite_strings(lines, mapping, reverse=reverse)
     warnings = [r.warning for r in results if r.warning]
     if strict and warnings:
@@ -94,29 +122,37 @@ def _files(
     in_place: bool,
     check: bool,
     diff: bool,
+    kind: str | None,
 ) -> int:
-    from ecrcache.atomicfile import write_atomic
-    from ecrcache.rewrite.files import discover, rewrite_file_text
+    from ecrcache.rewrite.files import rewrite_file_text
     from ecrcache.rewrite.mapping import UnmappedReferenceError
     from ecrcache.rewrite.output import unified_diff
+    from ecrcache.rewrite.sources import STDIN, read_file, write_back
+    from ecrcache.rewrite.walk import find_targets
 
     if not paths:
-        raise UsageError("--file needs at least one file or directory")
-    files = discover(Path(p) for p in paths)
-    if not (in_place or check or diff or opts.json) and len(files) != 1:
-        raise UsageError(
-            f"{len(files)} files: say what to do with them",
-            hint="use --in-place, --diff or --check (a single file is printed rewritten)",
-        )
+        raise UsageError("--file needs at least one file or directory", hint="or - for stdin")
+    if paths == [STDIN]:
+        texts = [_stdin_file(kind)]
+        warnings: list[str] = []
+    else:
+        found = find_targets(paths, kind=kind)
+        if not (in_place or check or diff or opts.json) and len(found.targets) != 1:
+            raise UsageError(
+                f"{len(found.targets)} files: say what to do with them",
+                hint="use --in-place, --diff or --check (a single file is printed rewritten)",
+            )
+        warnings = list(found.skipped)
+        texts = []
+        for target in found.targets:
+            read = read_file(target.path)
+            if read.text is None:
+                warnings.append(str(read.skipped))
+            else:
+                texts.append((target.path, target.kind, read.text))
     results: list[FileRewrite] = []
-    warnings: list[str] = []
-    for path in files:
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            warnings.append(f"{path}: cannot read as UTF-8 text ({exc}); skipped")
-            continue
-        result = rewrite_file_text(path, text, mapping, reverse=reverse)
+    for path, file_kind, text in texts:
+        result = rewrite_file_text(path, text, mapping, reverse=reverse, kind=file_kind)
         results.append(result)
         warnings += [f"{path}:{line}: {message}" for line, message in result.warnings]
     if strict and warnings:
@@ -125,7 +161,7 @@ def _files(
     changed = [r for r in results if r.changed]
     if in_place:
         for r in changed:
-            write_atomic(r.path, r.after.encode("utf-8"))
+            write_back(r.path, r.after)
     diffs = {r.path: unified_diff(str(r.path), r.before, r.after) for r in changed} if diff else {}
     if opts.json:
         emit_json("rewrite", _json(results, diffs, written=in_place), warnings=warnings)
@@ -137,6 +173,30 @@ def _files(
             sys.stdout.write(results[0].after if results else "")
         _summary(changed, in_place=in_place, check=check)
     return 1 if check and changed else 0
+
+
+def _stdin_text() -> str:
+    from ecrcache.rewrite.sources import decode, read_stream
+
+    read = decode("stdin", read_stream(getattr(sys.stdin, "buffer", sys.stdin)))
+    if read.text is None:
+        raise UsageError(str(read.skipped).removesuffix("; skipped"))
+    return read.text
+
+
+def _stdin_file(kind: str | None) -> tuple[Path, str | None, str]:
+    """``--file -``: a file's text on stdin, its kind from --kind or from the text."""
+    from ecrcache.rewrite.kinds import kind_of_text
+
+    if sys.stdin.isatty():
+        raise UsageError("--file -: nothing on stdin", hint="pipe a file's text in")
+    text = _stdin_text()
+    kind = kind or kind_of_text(text)
+    if kind is None:
+        raise UsageError(
+            "cannot tell whether stdin is a Dockerfile or YAML", hint="pass --kind dockerfile|yaml"
+        )
+    return Path("-"), kind, text
 
 
 def _json(results: list[FileRewrite], diffs: dict[Path, str], *, written: bool) -> dict[str, Any]:

@@ -1,56 +1,15 @@
-"""Which files to rewrite, and rewriting one of them (text in, text and edits out)."""
+"""Rewriting one file's text: text in, text and edits out (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecrcache.errors import UsageError
 from ecrcache.rewrite.dockerfile import rewrite_dockerfile
 from ecrcache.rewrite.edits import Edit, apply_edits
+from ecrcache.rewrite.kinds import COMPOSE, DOCKERFILE, kind_of_path
 from ecrcache.rewrite.mapping import Mapping
 from ecrcache.rewrite.yamlfiles import rewrite_yaml
-
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-def is_dockerfile(path: Path) -> bool:
-    name = path.name.lower()
-    return (
-        name in ("dockerfile", "containerfile")
-        or name.endswith((".dockerfile", ".containerfile"))
-        or name.startswith(("dockerfile.", "containerfile."))
-    )
-
-
-def is_candidate(path: Path) -> bool:
-    return path.suffix.lower() in YAML_SUFFIXES or is_dockerfile(path)
-
-
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """The files to look at: each file given, and every YAML file or Dockerfile under each
-    directory given (recursively, in name order, skipping hidden directories)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and is_candidate(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
-            )
-        elif path.is_file():
-            if not is_candidate(path):
-                raise UsageError(
-                    f"{path}: not a YAML file (.yaml, .yml) or a Dockerfile",
-                    hint="rename it, or pass the references themselves without --file",
-                )
-            found.append(path)
-        else:
-            raise UsageError(f"{path}: no such file or directory")
-    return list(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
@@ -70,13 +29,17 @@ class FileRewrite:
 
 
 def rewrite_file_text(
-    path: Path, text: str, mapping: Mapping, *, reverse: bool = False
+    path: Path, text: str, mapping: Mapping, *, reverse: bool = False, kind: str | None = None
 ) -> FileRewrite:
-    """Rewrite the image references in ``text`` (the contents of ``path``); pure."""
-    if is_dockerfile(path):
+    """Rewrite the image references in ``text`` (the contents of ``path``); pure. ``kind``
+    (``kinds.KINDS``) overrides what the name says."""
+    kind = kind or kind_of_path(path)
+    if kind == DOCKERFILE:
         found = rewrite_dockerfile(text, mapping, reverse=reverse)
     else:
-        found = rewrite_yaml(text, mapping, filename=path.name, reverse=reverse)
+        # The YAML rewriter tells Compose files from the others by name, then by content.
+        name = "compose.yaml" if kind == COMPOSE else path.name
+        found = rewrite_yaml(text, mapping, filename=name, reverse=reverse)
     edits = tuple(sorted(set(found.edits)))
     return FileRewrite(
         path, found.kind, text, apply_edits(text, edits), edits, tuple(found.warnings)

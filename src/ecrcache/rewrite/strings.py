@@ -19,3 +19,14 @@ def rewrite_strings(
         text = line.strip()
         out.append(rewrite_reference(text, mapping, reverse=reverse) if text else Rewrite("", ""))
     return tuple(out)
+
+
+def reference_lines(text: str) -> list[str]:
+    """The references of a list (stdin): one a line, blank lines and ``#`` comments skipped,
+    a comment after a reference too (a reference holds neither blanks nor ``#``)."""
+    refs = []
+    for line in text.splitlines():
+        ref = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+        if ref and not ref.startswith("#"):
+            refs.append(ref)
+    return refs
