@@ -1,6 +1,6 @@
 """The images to warm: from references given, or from the references rewrite finds in files.
 
-No second reference finder: files go through rewrite's own ``discover`` and
+No second reference finder: files go through rewrite's own ``walk.find_targets`` and
 ``rewrite_file_text``, forward (upstream references, whose edit's ``after`` is the cache
 reference) and in reverse (references already in the cache form, whose edit's ``before`` is).
 Each cache reference is then resolved exactly as test-pull resolves one (``pulltarget.resolve``).
@@ -19,8 +19,10 @@ from ecrcache.registry.pulltarget import DIGEST_HINT, resolve
 from ecrcache.registry.warm.model import WarmJob
 from ecrcache.rewrite import refs
 from ecrcache.rewrite.edits import Edit
-from ecrcache.rewrite.files import discover, rewrite_file_text
+from ecrcache.rewrite.files import rewrite_file_text
 from ecrcache.rewrite.mapping import Mapping
+from ecrcache.rewrite.sources import read_file
+from ecrcache.rewrite.walk import find_targets
 
 VARIABLE_PROBLEM = "the reference uses a variable: warm cannot know its value"
 VARIABLE_HINT = "pass the reference with its value: ecrcache warm NAME:TAG"
@@ -85,15 +87,20 @@ def jobs_from_files(
     rewrite's warnings about them (no rule, not a reference) come back as warnings."""
     out = _Collector(registry_url)
     warnings: list[str] = []
-    for path in discover(paths):
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            warnings.append(f"{path}: cannot read as UTF-8 text ({exc}); skipped")
+    found = find_targets([str(p) for p in paths])
+    warnings += found.skipped
+    for target in found.targets:
+        path = target.path
+        read = read_file(path)
+        if read.text is None:
+            warnings.append(str(read.skipped))
             continue
-        forward = rewrite_file_text(path, text, mapping)
+        text = read.text
+        forward = rewrite_file_text(path, text, mapping, kind=target.kind)
         warnings += [f"{path}:{line}: {message}" for line, message in forward.warnings]
-        backward = rewrite_file_text(path, text, mapping, reverse=True)  # its warnings: noise
+        backward = rewrite_file_text(
+            path, text, mapping, reverse=True, kind=target.kind
+        )  # its warnings: noise
         found = [(e, e.after) for e in forward.edits] + [(e, e.before) for e in backward.edits]
         for edit, cache_text in sorted(found, key=lambda f: f[0].start):
             job = _file_job(path, text, edit, cache_text, mapping)
