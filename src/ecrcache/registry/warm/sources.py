@@ -87,9 +87,9 @@ def jobs_from_files(
     rewrite's warnings about them (no rule, not a reference) come back as warnings."""
     out = _Collector(registry_url)
     warnings: list[str] = []
-    found = find_targets([str(p) for p in paths])
-    warnings += found.skipped
-    for target in found.targets:
+    listed = find_targets([str(p) for p in paths])
+    warnings += listed.skipped
+    for target in listed.targets:
         path = target.path
         read = read_file(path)
         if read.text is None:
@@ -98,9 +98,8 @@ def jobs_from_files(
         text = read.text
         forward = rewrite_file_text(path, text, mapping, kind=target.kind)
         warnings += [f"{path}:{line}: {message}" for line, message in forward.warnings]
-        backward = rewrite_file_text(
-            path, text, mapping, reverse=True, kind=target.kind
-        )  # its warnings: noise
+        # The reverse pass finds references already in the cache form; its warnings are noise.
+        backward = rewrite_file_text(path, text, mapping, reverse=True, kind=target.kind)
         found = [(e, e.after) for e in forward.edits] + [(e, e.before) for e in backward.edits]
         for edit, cache_text in sorted(found, key=lambda f: f[0].start):
             job = _file_job(path, text, edit, cache_text, mapping)
