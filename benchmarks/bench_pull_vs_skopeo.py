@@ -1,7 +1,7 @@
 """`ecrcache test-pull` against skopeo, whole process for whole process, on one local registry.
 
     python3 benchmarks/bench_pull_vs_skopeo.py [--quick] [--layers 4] [--layer-mb 48] [--runs 5]
-                                              [--src DIR]
+                                              [--before DIR]
 
 Starts the distribution registry on loopback (basic auth, as ECR's registry API is reached with
 ``docker login``), pushes two multi-arch images (linux/amd64 and linux/arm64): a small one (one
@@ -10,17 +10,18 @@ is transfer, not gzip). For each image, alternately, each a fresh process:
 
 - ``ecrcache test-pull --registry-url URL HOST/bench/IMAGE:v1``: its real work, a cold and a warm
   pull of the linux/amd64 image (index, manifest, every blob hashed and verified; blobs are not
-  kept), credentials from ``ECRCACHE_REGISTRY_USERNAME``/``_PASSWORD``, text output;
+  kept), credentials from ``ECRCACHE_REGISTRY_USERNAME``/``_PASSWORD``; text output, and
+  again with ``-o json`` (what a CI job would run);
 - the baseline, the same work done by skopeo: ``skopeo copy docker://... dir:DEST`` twice (one
   process each; skopeo verifies every digest too, and writes the blobs to DEST);
 - for reference, one ``skopeo inspect`` (a manifest only): what a skopeo process costs at all.
 
-Printed per image: best and median wall time, and the ratio skopeo/ecrcache (>1: ecrcache
-faster), plus the two pulls' time inside ecrcache's process (from its ``-o json``), which shows
-start-up apart from transfer. Run 0 of each is a warm-up (page cache, bytecode) and not counted.
+Printed per image: best and median wall time, the least CPU time (user + system) of a run, the
+ratio skopeo/ecrcache (>1: ecrcache faster), and the two pulls' time inside ecrcache's process
+(from its ``-o json``), which tells start-up from transfer. Run 0 of each is a warm-up (page cache, bytecode) and not counted.
 Python runs as from an installed package: bytecode is cached (in a temporary
-PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says. ``--src`` times another checkout's
-ecrcache (e.g. ``/work/main/src``), for before/after figures.
+PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says. ``--before DIR`` also times
+another checkout's ecrcache (e.g. ``/work/main/src``) in the same run, for before/after figures.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import argparse
 import base64
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,10 +49,15 @@ from regsupport import make_multiarch, push_multiarch, registry_binary, run_regi
 REPO, TAG = "bench/{}", "v1"
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall time, and the CPU time (user + system) of the processes ``fn`` ran: CPU time is what
+    a loaded machine disturbs least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -59,7 +66,9 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--layer-mb", type=int, default=48)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--src", type=Path, default=ROOT / "src", help="ecrcache sources to time")
+    parser.add_argument(
+        "--before", type=Path, help="also time the ecrcache sources in DIR (e.g. /work/main/src)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.layers, args.layer_mb, args.runs = 2, 8, 2
@@ -68,11 +77,10 @@ def main() -> int:
         print("needs docker-registry and skopeo (apt-get install docker-registry skopeo)")
         return 2
 
-    images = {
-        "1 KiB": [1024],
-        f"{args.layers} x {args.layer_mb} MiB": [args.layer_mb << 20] * args.layers,
-    }
-    results: list[tuple[str, dict[str, list[float]], float]] = []
+    big = f"{args.layers} x {args.layer_mb} MiB"
+    images = {"1 KiB": [1024], big: [args.layer_mb << 20] * args.layers}
+    sources = {"": ROOT / "src", **({" (before)": args.before} if args.before else {})}
+    results: list[tuple[str, dict[str, list[float]], dict[str, list[float]], float]] = []
     with tempfile.TemporaryDirectory(prefix="ecrbench-") as tmp:
         work = Path(tmp)
         with run_registry(work / "registry") as server:
@@ -83,20 +91,26 @@ def main() -> int:
             authfile = work / "auth.json"
             pair = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
             authfile.write_text(json.dumps({"auths": {host: {"auth": pair}}}))
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-            env |= {
-                "PYTHONPATH": str(args.src.resolve()),
-                "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+            base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            base_env |= {
                 "ECRCACHE_REGISTRY_USERNAME": creds.username,
                 "ECRCACHE_REGISTRY_PASSWORD": creds.password,
                 "NO_COLOR": "1",
+            }
+            envs = {
+                suffix: base_env
+                | {
+                    "PYTHONPATH": str(src.resolve()),
+                    "PYTHONPYCACHEPREFIX": str(work / f"pycache{n}"),
+                }
+                for n, (suffix, src) in enumerate(sources.items())
             }
             for n, (label, sizes) in enumerate(images.items()):
                 repo = REPO.format(f"image{n}")
                 image = make_multiarch(["linux/amd64", "linux/arm64"], sizes, compresslevel=0)
                 push_multiarch(client, repo, TAG, image)
                 ref = f"{host}/{repo}:{TAG}"
-                ours_argv = [sys.executable, "-m", "ecrcache", "test-pull", "--registry-url", server.url, ref]  # fmt: skip
+                test_pull = ["test-pull", "--registry-url", server.url, ref]
                 copy_argv = [
                     skopeo, "copy", "--quiet", "--src-tls-verify=false",
                     f"--src-authfile={authfile}", "--override-os=linux", "--override-arch=amd64",
@@ -107,8 +121,11 @@ def main() -> int:
                     "--override-os=linux", "--override-arch=amd64", f"docker://{ref}",
                 ]  # fmt: skip
 
-                def ours(argv: list[str] = ours_argv) -> None:
-                    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=600)
+                def ecrcache(*argv: str, env: dict[str, str]) -> Callable[[], object]:
+                    cmd = [sys.executable, "-m", "ecrcache", *argv]
+                    return lambda: subprocess.run(
+                        cmd, env=env, check=True, capture_output=True, timeout=600
+                    )
 
                 def copy_twice(argv: list[str] = copy_argv) -> None:
                     for attempt in ("cold", "warm"):
@@ -119,41 +136,39 @@ def main() -> int:
                 def inspect(argv: list[str] = inspect_argv) -> None:
                     subprocess.run(argv, check=True, capture_output=True, timeout=600)
 
-                runners = {
-                    "ecrcache test-pull": ours,
-                    "skopeo copy x2": copy_twice,
-                    "skopeo inspect": inspect,
-                }
+                runners: dict[str, Callable[[], object]] = {}
+                for suffix, env in envs.items():
+                    runners[f"ecrcache test-pull{suffix}"] = ecrcache(*test_pull, env=env)
+                    runners[f"  ... -o json{suffix}"] = ecrcache("-o", "json", *test_pull, env=env)
+                runners["skopeo copy x2"] = copy_twice
+                runners["skopeo inspect"] = inspect
                 times: dict[str, list[float]] = {name: [] for name in runners}
+                cpu: dict[str, list[float]] = {name: [] for name in runners}
                 for run in range(args.runs + 1):  # run 0 warms the page cache and bytecode
                     for name, runner in runners.items():
-                        elapsed = timed(runner)
+                        elapsed, used = timed(runner)
                         if run:
                             times[name].append(elapsed)
+                            cpu[name].append(used)
                 doc = subprocess.run(
-                    [*ours_argv[:3], "-o", "json", *ours_argv[3:]],
-                    env=env, check=True, capture_output=True, text=True,
+                    [sys.executable, "-m", "ecrcache", "-o", "json", *test_pull],
+                    env=envs[""], check=True, capture_output=True, text=True, timeout=600,
                 ).stdout  # fmt: skip
                 inside = sum(a["seconds"] for a in json.loads(doc)["data"]["attempts"])
-                results.append((label, times, inside))
+                results.append((label, times, cpu, inside))
 
-    print(f"distribution registry on loopback; {args.runs} runs each, whole processes")
-    for label, times, inside in results:
+    print(f"distribution registry on loopback; whole processes, best and median of {args.runs}")
+    for label, times, cpu, inside in results:
         print(f"image linux/amd64, {label}:")
         for name, ts in times.items():
-            print(
-                f"  {name:20} best {min(ts) * 1000:8.0f} ms  median {statistics.median(ts) * 1000:8.0f} ms"
-            )
-        ours_best, base_best = min(times["ecrcache test-pull"]), min(times["skopeo copy x2"])
-        ratio = base_best / ours_best
-        median = statistics.median(times["skopeo copy x2"]) / statistics.median(
-            times["ecrcache test-pull"]
-        )
-        print(
-            f"  ratio skopeo/ecrcache (same work: two verified pulls): best {ratio:.2f}x, "
-            f"median {median:.2f}x (>1: ecrcache faster); ecrcache's two pulls took "
-            f"{inside * 1000:.0f} ms of its process"
-        )
+            best, median = min(ts) * 1000, statistics.median(ts) * 1000
+            used = min(cpu[name]) * 1000
+            print(f"  {name:30} best {best:7.0f} ms  median {median:7.0f} ms  CPU {used:6.0f} ms")
+        for name in [n for n in times if n.startswith("ecrcache")]:
+            ratio = min(times["skopeo copy x2"]) / min(times[name])
+            median = statistics.median(times["skopeo copy x2"]) / statistics.median(times[name])
+            print(f"  ratio skopeo copy x2 / {name}: best {ratio:.2f}x, median {median:.2f}x")
+        print(f"  (>1: ecrcache faster; its two pulls took {inside * 1000:.0f} ms of its process)")
     return 0
 
 
