@@ -18,10 +18,10 @@ is transfer, not gzip). For each image, alternately, each a fresh process:
 
 Printed per image: best and median wall time, the least CPU time (user + system) of a run, the
 ratio skopeo/ecrcache (>1: ecrcache faster), and the two pulls' time inside ecrcache's process
-(from its ``-o json``), which tells start-up from transfer. Run 0 of each is a warm-up (page cache, bytecode) and not counted.
-Python runs as from an installed package: bytecode is cached (in a temporary
-PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says. ``--before DIR`` also times
-another checkout's ecrcache (e.g. ``/work/main/src``) in the same run, for before/after figures.
+(from its ``-o json``), which tells start-up from transfer. Run 0 of each is a warm-up (page
+cache, bytecode) and not counted. Python runs as from an installed package: bytecode is cached
+(in a temporary PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says. ``--before DIR``
+also times another checkout's ecrcache (e.g. ``/work/main/src``) in the same run.
 """
 
 from __future__ import annotations
