@@ -2,7 +2,7 @@
 process, in the same run.
 
     python3 benchmarks/bench_cost_report.py [--quick] [--repositories 1000] [--images 6]
-                                            [--delay 0.1] [--runs 3]
+                                            [--delay 0.1] [--runs 3] [--before DIR]
 
 moto runs in server mode (ThreadedMotoServer, ecrcache's extension installed) in a process of its
 own, seeded in-process through simulate_pull: a third of the repositories hold multi-platform
@@ -19,6 +19,8 @@ The contenders, run alternately, each a fresh process through the same proxy:
 Both must print the same figures (per prefix images, standard and archived bytes; stale and
 untagged bytes; lifecycle expiry per template). Printed: wall time (best and median), API calls
 (counted by the proxy) and the ratio plain/ecrcache. Exit 1 if the figures differ.
+``--before DIR`` also times another checkout's ecrcache (e.g. ``/work/main/src``) in the same
+run, against the same moto (this checkout's sandbox).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ LIFECYCLE = json.dumps(
     }
 )
 STALE_DAYS = 90
+OURS, BASELINE = "ecrcache cost-report", "plain boto3 script, 10 threads"
 PLATFORMS = ("linux/amd64", "linux/arm64")
 
 
@@ -162,6 +165,9 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=6)
     ap.add_argument("--delay", type=float, default=0.1)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--before", type=Path, help="also time the ecrcache sources in DIR (e.g. /work/main/src)"
+    )
     args = ap.parse_args()
     if args.quick:
         args.repositories, args.images, args.runs = 300, 4, 1
@@ -195,42 +201,51 @@ def main() -> int:
             }
             for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "ECRCACHE_CONFIG"):
                 env.pop(var, None)
+            ecrcache = [
+                sys.executable, "-m", "ecrcache", "--endpoint-url", proxy.url,
+                "--region", REGION, "-o", "json", "cost-report", "--stale-days", str(STALE_DAYS),
+            ]  # fmt: skip
             contenders = {
-                "ecrcache cost-report": [
-                    sys.executable, "-m", "ecrcache", "--endpoint-url", proxy.url,
-                    "--region", REGION, "-o", "json", "cost-report",
-                    "--stale-days", str(STALE_DAYS),
-                ],
-                "plain boto3 script, 10 threads": [
-                    sys.executable, str(ROOT / "benchmarks" / "plain_cost_report.py"),
-                    "--endpoint-url", proxy.url, "--region", REGION,
-                    "--stale-days", str(STALE_DAYS),
-                ],
+                OURS: (ecrcache, env),
+                BASELINE: (
+                    [
+                        sys.executable, str(ROOT / "benchmarks" / "plain_cost_report.py"),
+                        "--endpoint-url", proxy.url, "--region", REGION,
+                        "--stale-days", str(STALE_DAYS),
+                    ],
+                    env,
+                ),
             }  # fmt: skip
+            if args.before:
+                contenders[f"{OURS} (before)"] = (
+                    ecrcache,
+                    env | {"PYTHONPATH": str(args.before.resolve())},
+                )
             times: dict[str, list[float]] = {name: [] for name in contenders}
             calls: dict[str, int] = {}
             figures: dict[str, Any] = {}
             for _ in range(args.runs):
-                for name, argv in contenders.items():
+                for name, (argv, run_env) in contenders.items():
                     before = proxy.requests
-                    elapsed, out = run(argv, env, cwd)
+                    elapsed, out = run(argv, run_env, cwd)
                     times[name].append(elapsed)
                     calls[name] = proxy.requests - before
-                    figures[name] = figures_of(out) if name.startswith("ecrcache") else out
+                    figures[name] = out if name == BASELINE else figures_of(out)
     finally:
         moto.terminate()
 
-    ours, theirs = contenders
-    same = figures[ours] == figures[theirs]
+    same = all(f == figures[BASELINE] for f in figures.values())
     for name in contenders:
         best, median = min(times[name]), statistics.median(times[name])
         print(f"{name:32} best {best:6.2f} s  median {median:6.2f} s  {calls[name]:5} API calls")
-    ratio = min(times[theirs]) / min(times[ours])
-    median_ratio = statistics.median(times[theirs]) / statistics.median(times[ours])
-    print(
-        f"ratio plain/ecrcache wall time: best {ratio:.2f}x, median {median_ratio:.2f}x "
-        f"(>1: ecrcache faster); {args.runs} run(s) each; same figures: {same}"
-    )
+    for name in [n for n in contenders if n != BASELINE]:
+        ratio = min(times[BASELINE]) / min(times[name])
+        median_ratio = statistics.median(times[BASELINE]) / statistics.median(times[name])
+        print(
+            f"ratio plain/{name} wall time: best {ratio:.2f}x, median {median_ratio:.2f}x "
+            "(>1: ecrcache faster)"
+        )
+    print(f"{args.runs} run(s) each; same figures: {same}")
     if not same:
         print(json.dumps(figures, indent=1))
     return 0 if same else 1
