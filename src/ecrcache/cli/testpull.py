@@ -78,10 +78,10 @@ class _Warner:
         self.shown: set[str] = set()
 
     def __call__(self, warnings: tuple[str, ...]) -> None:
-        from ecrcache.render.console import warn
-
         for w in warnings:
             if self.enabled and w not in self.shown:
+                from ecrcache.render.console import warn  # only when there is one: see _progress
+
                 warn(w)
             self.shown.add(w)
 
