@@ -7,7 +7,8 @@ process, in the same run.
 moto runs in server mode (ThreadedMotoServer, ecrcache's extension installed) in a process of its
 own, seeded in-process through simulate_pull: a third of the repositories hold multi-platform
 images (an image index and its two platform images, so cost-report's BatchGetImage path runs),
-some tags were re-pulled (untagged images), some images are archived, pull times spread over 200
+one in fifty holds 150 tags or more (over DescribeImages' default page of 100), some
+tags were re-pulled (untagged images), some images are archived, pull times spread over 200
 days (stale ones). ``latency_proxy`` adds ``--delay`` seconds to every call: the round trip to a
 distant region; moto itself costs a few ms of CPU per call, so a much smaller delay would measure
 moto, not the clients.
@@ -105,7 +106,8 @@ def serve_moto(port: int, repositories: int, images: int, ready: Any) -> None:
     for i in range(repositories):
         prefix = PREFIXES[i % len(PREFIXES)][0]
         name = f"{prefix}/team{i % 7}/app{i}"
-        for j in range(images):
+        tags = max(150, images * 25) if i % 50 == 7 else images  # busy ones: over a page
+        for j in range(tags):
             pull = simulate_pull(
                 account_id=ACCOUNT,
                 region=REGION,
@@ -125,7 +127,7 @@ def serve_moto(port: int, repositories: int, images: int, ready: Any) -> None:
                     pulled_at=now - timedelta(days=i % 30),
                     platforms=PLATFORMS if i % 3 == 0 else (),
                 )
-            if i % 11 == 2 and j == images - 1:
+            if i % 11 == 2 and j == tags - 1:
                 to_archive.append((name, pull.image_digest))
     for name, digest in to_archive:
         ecr.update_image_storage_class(
