@@ -1,33 +1,52 @@
-"""cost-report's inventory against a plain sequential boto3 loop, in the same run.
+"""`ecrcache cost-report` against the plain script a user would write, whole process for whole
+process, in the same run.
 
-    python3 benchmarks/bench_cost_report.py [--repositories 2000] [--images 10] [--delay 0.1]
+    python3 benchmarks/bench_cost_report.py [--quick] [--repositories 500] [--images 6]
+                                            [--delay 0.2] [--runs 3] [--before DIR]
 
 moto runs in server mode (ThreadedMotoServer, ecrcache's extension installed) in a process of its
-own, seeded in-process through simulate_pull (fast, no HTTP). A small threaded HTTP proxy, in a
-second process, adds ``--delay`` seconds to every call: the round trip to a distant region. moto
-itself costs about 10 ms of CPU per call, so a smaller delay would measure moto, not ecrcache.
-Both contenders go through the proxy and must compute the same totals: storage, images, stale and
-untagged bytes per prefix, and what the templates' lifecycle policies would expire.
+own, seeded in-process through simulate_pull: a third of the repositories hold multi-platform
+images (an image index and its two platform images, so cost-report's BatchGetImage path runs),
+one in fifty holds 150 tags or more (over DescribeImages' default page of 100), some
+tags were re-pulled (untagged images), some images are archived, pull times spread over 200
+days (stale ones). ``latency_proxy`` adds ``--delay`` seconds to every call: the round trip to a
+distant region. moto costs up to 10 ms of CPU a call in one Python process: at 100 ms and ten
+calls in flight it is saturated (both contenders then measure moto, and the ratio tends to 1),
+hence 200 ms.
+
+The contenders, run alternately, each a fresh process through the same proxy:
+- ``ecrcache --endpoint-url PROXY --region us-east-1 -o json cost-report`` (no config file);
+- ``benchmarks/plain_cost_report.py``: boto3, paginators at their default page sizes, ten threads
+  sharing one client (the baseline; its docstring says what it does).
+Both must print the same figures (per prefix images, standard and archived bytes; stale and
+untagged bytes; lifecycle expiry per template). Printed: wall time (best and median), API calls
+(counted by the proxy) and the ratio plain/ecrcache. Exit 1 if the figures differ.
+``--before DIR`` also times another checkout's ecrcache (e.g. ``/work/main/src``) in the same
+run, against the same moto (this checkout's sandbox).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import multiprocessing as mp
-import socket
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from latency_proxy import LatencyProxy, free_port  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -44,7 +63,7 @@ LIFECYCLE = json.dumps(
                 "selection": {
                     "tagStatus": "any",
                     "countType": "imageCountMoreThan",
-                    "countNumber": 5,
+                    "countNumber": 4,
                 },
                 "action": {"type": "expire"},
             }
@@ -52,15 +71,11 @@ LIFECYCLE = json.dumps(
     }
 )
 STALE_DAYS = 90
+OURS, BASELINE = "ecrcache cost-report", "plain boto3 script, 10 threads"
+PLATFORMS = ("linux/amd64", "linux/arm64")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_moto(port: int, repositories: int, images: int, now: datetime, ready: Any) -> None:
+def serve_moto(port: int, repositories: int, images: int, ready: Any) -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -85,204 +100,158 @@ def serve_moto(port: int, repositories: int, images: int, now: datetime, ready: 
     ecr.create_repository_creation_template(
         prefix="ROOT", appliedFor=["PULL_THROUGH_CACHE"], lifecyclePolicy=LIFECYCLE
     )
+    # half a day short of whole days, so no image sits on the stale boundary while the
+    # contenders run
+    now = datetime.now(UTC) - timedelta(hours=12)
+    to_archive: list[tuple[str, str]] = []
     for i in range(repositories):
         prefix = PREFIXES[i % len(PREFIXES)][0]
-        for j in range(images):
-            simulate_pull(
+        name = f"{prefix}/team{i % 7}/app{i}"
+        tags = max(150, images * 25) if i % 50 == 7 else images  # busy ones: over a page
+        for j in range(tags):
+            pull = simulate_pull(
                 account_id=ACCOUNT,
                 region=REGION,
-                repository=f"{prefix}/team{i % 7}/app{i}",
+                repository=name,
                 tag=f"v{j}",
                 layer_sizes=(1_000_000 * (1 + (i + j) % 50), 12_345 * (j + 1)),
-                pulled_at=now - timedelta(days=(i * 7 + j * 13) % 200, hours=j),
+                pulled_at=now - timedelta(days=(i * 7 + j * 13) % 200),
+                platforms=PLATFORMS if i % 3 == 0 else (),
             )
+            if i % 5 == 1 and j == 0:  # v0 re-pulled with new content: the old one is untagged
+                simulate_pull(
+                    account_id=ACCOUNT,
+                    region=REGION,
+                    repository=name,
+                    tag="v0",
+                    layer_sizes=(2_000_000 + i, 777),
+                    pulled_at=now - timedelta(days=i % 30),
+                    platforms=PLATFORMS if i % 3 == 0 else (),
+                )
+            if i % 11 == 2 and j == tags - 1:
+                to_archive.append((name, pull.image_digest))
+    for name, digest in to_archive:
+        ecr.update_image_storage_class(
+            repositoryName=name, imageId={"imageDigest": digest}, targetStorageClass="ARCHIVE"
+        )
     ready.set()
     threading.Event().wait()  # until terminated
 
 
-def serve_proxy(port: int, upstream: int, delay: float, ready: Any) -> None:
-    local = threading.local()
-
-    class Proxy(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(delay)  # the round trip to a distant region
-            if not hasattr(local, "conn"):
-                local.conn = http.client.HTTPConnection("127.0.0.1", upstream)
-            local.conn.request("POST", self.path, body, dict(self.headers.items()))
-            resp = local.conn.getresponse()
-            data = resp.read()
-            self.send_response(resp.status)
-            for k, v in resp.getheaders():
-                if k.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Proxy)
-    server.daemon_threads = True
-    ready.set()
-    server.serve_forever()
-
-
-def totals_from_report(report: Any) -> dict[str, Any]:
+def figures_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The figures both contenders print, from cost-report's JSON envelope."""
+    data = doc["data"]
     return {
         "per_prefix": {
-            ln.name: (ln.usage.images, ln.usage.stored_bytes) for ln in report.per_prefix
+            ln["name"]: [ln["images"], ln["stored_bytes"], ln["archived_bytes"]]
+            for ln in sorted(data["per_upstream"], key=lambda ln: ln["name"])
         },
-        "stale_bytes": report.stale.bytes,
-        "untagged_bytes": report.untagged.bytes,
-        "lifecycle_expire_bytes": {w.template: w.expire.bytes for w in report.lifecycle},
+        "stale_bytes": data["stale"]["bytes"],
+        "untagged_bytes": data["untagged"]["bytes"],
+        "lifecycle_expire_bytes": {w["template"]: w["expire"]["bytes"] for w in data["lifecycle"]},
     }
 
 
-def run_ecrcache(session: Any, endpoint: str, now: datetime) -> tuple[dict[str, Any], int, int]:
-    from ecrcache.aws import Clients
-    from ecrcache.cost.inventory import DEFAULT_CONCURRENCY, read_inventory
-    from ecrcache.cost.pricing import prices_for
-    from ecrcache.cost.report import cost_report
-
-    clients = Clients(session, REGION, endpoint_url=endpoint)
-    inv = read_inventory(clients, concurrency=DEFAULT_CONCURRENCY)
-    report = cost_report(
-        inv.repositories,
-        prefixes={r.prefix: r.upstream for r in inv.rules},
-        templates=inv.templates,
-        prices=prices_for(REGION),
-        now=now,
-        stale_after_days=STALE_DAYS,
-    )
-    return totals_from_report(report), len(clients.calls), inv.concurrency
-
-
-def run_baseline(session: Any, endpoint: str, now: datetime) -> tuple[dict[str, Any], int]:
-    """What someone would write: one client, one loop, the same figures."""
-    from ecrcache.policy import lifecycle
-
-    calls = 0
-
-    def count(**_: Any) -> None:
-        nonlocal calls
-        calls += 1
-
-    ecr = session.client("ecr", region_name=REGION, endpoint_url=endpoint)
-    ecr.meta.events.register("before-call.*.*", count)
-    prefixes = [
-        r["ecrRepositoryPrefix"]
-        for p in ecr.get_paginator("describe_pull_through_cache_rules").paginate()
-        for r in p["pullThroughCacheRules"]
-    ]
-    templates = {
-        t["prefix"]: t.get("lifecyclePolicy")
-        for p in ecr.get_paginator("describe_repository_creation_templates").paginate()
-        for t in p["repositoryCreationTemplates"]
-    }
-    per_prefix: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    stale = untagged = 0
-    expire: dict[str, int] = defaultdict(int)
-    cutoff = now - timedelta(days=STALE_DAYS)
-    for page in ecr.get_paginator("describe_repositories").paginate():
-        for repo in page["repositories"]:
-            name = repo["repositoryName"]
-            prefix = next(p for p in prefixes if name.startswith(p + "/"))
-            images = [
-                d
-                for p in ecr.get_paginator("describe_images").paginate(
-                    repositoryName=name, filter={"tagStatus": "ANY", "imageStatus": "ANY"}
-                )
-                for d in p["imageDetails"]
-            ]
-            lc_images = []
-            for d in images:
-                size = d["imageSizeInBytes"]
-                per_prefix[prefix][0] += 1
-                per_prefix[prefix][1] += size
-                used = d.get("lastRecordedPullTime") or d["imagePushedAt"]
-                stale += size if used < cutoff else 0
-                untagged += 0 if d.get("imageTags") else size
-                lc_images.append(
-                    lifecycle.Image(
-                        digest=d["imageDigest"],
-                        tags=tuple(d.get("imageTags", ())),
-                        pushed_at=d["imagePushedAt"],
-                        last_pulled_at=d.get("lastRecordedPullTime"),
-                        size_bytes=size,
-                    )
-                )
-            policy = templates.get(prefix) or templates.get("ROOT")
-            if policy:
-                tpl = prefix if prefix in templates else "ROOT"
-                expire[tpl] += lifecycle.evaluate(policy, lc_images, now=now).expired_bytes
-    totals = {
-        "per_prefix": {p: tuple(v) for p, v in per_prefix.items()},
-        "stale_bytes": stale,
-        "untagged_bytes": untagged,
-        "lifecycle_expire_bytes": dict(expire),
-    }
-    return totals, calls
+def run(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, dict[str, Any]]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=1800)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[1]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return elapsed, json.loads(proc.stdout)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repositories", type=int, default=2000)
-    ap.add_argument("--images", type=int, default=10)
-    ap.add_argument("--delay", type=float, default=0.1)
+    ap.add_argument("--quick", action="store_true", help="200 repositories x 4 images, one run")
+    ap.add_argument("--repositories", type=int, default=500)
+    ap.add_argument("--images", type=int, default=6)
+    ap.add_argument("--delay", type=float, default=0.2)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--before", type=Path, help="also time the ecrcache sources in DIR (e.g. /work/main/src)"
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.repositories, args.images, args.runs = 200, 4, 1
 
-    import boto3
-
-    now = datetime.now(UTC)
-    moto_port, proxy_port = free_port(), free_port()
+    moto_port = free_port()
     ctx = mp.get_context("spawn")
-    moto_ready, proxy_ready = ctx.Event(), ctx.Event()
+    moto_ready = ctx.Event()
     t0 = time.perf_counter()
     moto = ctx.Process(
-        target=serve_moto,
-        args=(moto_port, args.repositories, args.images, now, moto_ready),
-        daemon=True,
-    )
-    proxy = ctx.Process(
-        target=serve_proxy, args=(proxy_port, moto_port, args.delay, proxy_ready), daemon=True
+        target=serve_moto, args=(moto_port, args.repositories, args.images, moto_ready), daemon=True
     )
     moto.start()
-    proxy.start()
-    if not (moto_ready.wait(1800) and proxy_ready.wait(60)):
-        print("servers did not start", file=sys.stderr)
-        return 1
-    print(
-        f"seeded {args.repositories} repositories x {args.images} images in "
-        f"{time.perf_counter() - t0:.1f} s; proxy delay {args.delay * 1000:.0f} ms per call"
-    )
-    session = boto3.session.Session(
-        aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION
-    )
-    endpoint = f"http://127.0.0.1:{proxy_port}"
     try:
-        t = time.perf_counter()
-        ours, our_calls, concurrency = run_ecrcache(session, endpoint, now)
-        ours_s = time.perf_counter() - t
-        t = time.perf_counter()
-        theirs, their_calls = run_baseline(session, endpoint, now)
-        theirs_s = time.perf_counter() - t
+        if not moto_ready.wait(1800):
+            print("moto did not start", file=sys.stderr)
+            return 1
+        print(
+            f"seeded {args.repositories} repositories x {args.images} tags (a third multi-platform)"
+            f" in {time.perf_counter() - t0:.1f} s; {args.delay * 1000:.0f} ms added per call"
+        )
+        with (
+            LatencyProxy(moto_port, delay=args.delay) as proxy,
+            tempfile.TemporaryDirectory() as cwd,
+        ):
+            env = {
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": "x",
+                "AWS_SECRET_ACCESS_KEY": "x",
+                "PYTHONPATH": str(ROOT / "src"),
+                "NO_COLOR": "1",
+            }
+            for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "ECRCACHE_CONFIG"):
+                env.pop(var, None)
+            ecrcache = [
+                sys.executable, "-m", "ecrcache", "--endpoint-url", proxy.url,
+                "--region", REGION, "-o", "json", "cost-report", "--stale-days", str(STALE_DAYS),
+            ]  # fmt: skip
+            contenders = {
+                OURS: (ecrcache, env),
+                BASELINE: (
+                    [
+                        sys.executable, str(ROOT / "benchmarks" / "plain_cost_report.py"),
+                        "--endpoint-url", proxy.url, "--region", REGION,
+                        "--stale-days", str(STALE_DAYS),
+                    ],
+                    env,
+                ),
+            }  # fmt: skip
+            if args.before:
+                contenders[f"{OURS} (before)"] = (
+                    ecrcache,
+                    env | {"PYTHONPATH": str(args.before.resolve())},
+                )
+            times: dict[str, list[float]] = {name: [] for name in contenders}
+            calls: dict[str, int] = {}
+            figures: dict[str, Any] = {}
+            for _ in range(args.runs):
+                for name, (argv, run_env) in contenders.items():
+                    before = proxy.requests
+                    elapsed, out = run(argv, run_env, cwd)
+                    times[name].append(elapsed)
+                    calls[name] = proxy.requests - before
+                    figures[name] = out if name == BASELINE else figures_of(out)
     finally:
         moto.terminate()
-        proxy.terminate()
-    same = ours == theirs
-    print(f"ecrcache (concurrency {concurrency}): {ours_s:.1f} s, {our_calls} API calls")
-    print(f"sequential boto3 loop:             {theirs_s:.1f} s, {their_calls} API calls")
-    print(
-        f"speed-up: {theirs_s / ours_s:.1f}x; same totals: {same}; "
-        f"calls: {our_calls} vs {their_calls}"
-    )
+
+    same = all(f == figures[BASELINE] for f in figures.values())
+    for name in contenders:
+        best, median = min(times[name]), statistics.median(times[name])
+        print(f"{name:32} best {best:6.2f} s  median {median:6.2f} s  {calls[name]:5} API calls")
+    for name in [n for n in contenders if n != BASELINE]:
+        ratio = min(times[BASELINE]) / min(times[name])
+        median_ratio = statistics.median(times[BASELINE]) / statistics.median(times[name])
+        print(
+            f"ratio plain/{name} wall time: best {ratio:.2f}x, median {median_ratio:.2f}x "
+            "(>1: ecrcache faster)"
+        )
+    print(f"{args.runs} run(s) each; same figures: {same}")
     if not same:
-        print(json.dumps({"ecrcache": ours, "loop": theirs}, default=str, indent=1))
-    return 0 if same and our_calls <= their_calls else 1
+        print(json.dumps(figures, indent=1))
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

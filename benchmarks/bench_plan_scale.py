@@ -187,7 +187,7 @@ def measure(src: Path, label: str, sizes: Any, delay: float, work: Path) -> list
             )
             print(f"  seeded {cache}/{plain}/{apps} in {time.perf_counter() - t0:.1f} s")
         proc, port = start_serve(state, work / f"serve-{label}-{cache}-{plain}.log")
-        proxy = LatencyProxy(port, delay).start()
+        proxy = LatencyProxy(port, delay=delay).start()
         try:
             # the process itself (interpreter, imports, config): `validate` makes no AWS call
             cfg = work / f"config-{apps}-True.toml"

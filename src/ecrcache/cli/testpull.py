@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from ecrcache.errors import UsageError
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.registry import Credentials, Platform
+    from ecrcache.registry.pullers import ProgressCallback
     from ecrcache.registry.testpull import PullTestResult, Target
 
 USERNAME_ENV = "ECRCACHE_REGISTRY_USERNAME"
@@ -76,10 +78,10 @@ class _Warner:
         self.shown: set[str] = set()
 
     def __call__(self, warnings: tuple[str, ...]) -> None:
-        from ecrcache.render.console import warn
-
         for w in warnings:
             if self.enabled and w not in self.shown:
+                from ecrcache.render.console import warn  # only when there is one: see _progress
+
                 warn(w)
             self.shown.add(w)
 
@@ -149,7 +151,6 @@ def _pull(
 ) -> PullTestResult:
     from ecrcache.registry import RegistryClient
     from ecrcache.registry.testpull import api_puller, docker_puller, test_pull
-    from ecrcache.render.pull import pull_progress
 
     job.say(job.warnings)
     if job.docker:
@@ -164,7 +165,7 @@ def _pull(
             warnings=job.warnings + more,
             method="docker",
         )
-    with pull_progress(enabled=not opts.json and sys.stderr.isatty()) as on_progress:
+    with _progress(enabled=not opts.json and sys.stderr.isatty()) as on_progress:
         pull = api_puller(
             job.target,
             platform=job.platform,
@@ -180,6 +181,16 @@ def _pull(
             ecr=ecr,
             warnings=job.warnings,
         )
+
+
+def _progress(*, enabled: bool) -> AbstractContextManager[ProgressCallback | None]:
+    """Progress bars on a terminal; otherwise none, and rich is not imported (about 30 ms of
+    a process's start-up: with ``--output json`` test-pull needs none of it)."""
+    if not enabled:
+        return nullcontext(None)
+    from ecrcache.render.pull import pull_progress
+
+    return pull_progress(enabled=True)
 
 
 def _platform(text: str) -> Platform:

@@ -18,8 +18,8 @@ throttles anyway, adaptive mode lowers the rate for the whole pool.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,31 +64,51 @@ def read_inventory(
 ) -> Inventory:
     """Rules, templates, repositories and their images (archived ones too). Repositories deleted
     while being read are left out. ``repository_filter`` limits which repositories' images are
-    read. Raises AwsError."""
+    read. Raises AwsError.
+
+    One pool does it all, nothing waits for what it does not need: the rules and templates are
+    read while the repositories are listed, and each repository's images are read as soon as its
+    listing page arrives, not after the last page."""
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
-    rules = read_rules(clients, {})
-    templates = read_templates(clients)
-    names = [
-        n for n in list_repositories(clients) if repository_filter is None or repository_filter(n)
-    ]
-    repos = read_images(clients, names, concurrency=concurrency, progress=progress)
-    return Inventory(
-        region=clients.region,
-        rules=rules,
-        templates=templates,
-        repositories=repos,
-        read_at=datetime.now(UTC),
-        concurrency=concurrency,
-    )
+    ecr = clients.ecr  # built here, once: cached_property is not thread-safe
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="inventory") as pool:
+        rules = pool.submit(read_rules, clients, {})
+        templates = pool.submit(read_templates, clients)
+        futures: list[Future[Repository | None]] = []
+        try:
+            for name in _repository_names(clients):
+                if repository_filter is None or repository_filter(name):
+                    futures.append(pool.submit(_read_repository, ecr, name))
+            repos = _gather(futures, progress)
+            return Inventory(
+                region=clients.region,
+                rules=rules.result(),
+                templates=templates.result(),
+                repositories=repos,
+                read_at=datetime.now(UTC),
+                concurrency=concurrency,
+            )
+        except BaseException:
+            pending: list[Future[Any]] = [rules, templates, *futures]
+            for f in pending:
+                f.cancel()
+            raise
 
 
-def list_repositories(clients: Clients) -> list[str]:
+def _repository_names(clients: Clients) -> Iterator[str]:
+    """Every repository name, page by page (the largest page ECR serves)."""
     with aws_errors("list repositories"):
         pages = clients.ecr.get_paginator("describe_repositories").paginate(
             PaginationConfig={"PageSize": PAGE_SIZE}
         )
-        return sorted(r["repositoryName"] for page in pages for r in page.get("repositories", []))
+        for page in pages:
+            for r in page.get("repositories", []):
+                yield r["repositoryName"]
+
+
+def list_repositories(clients: Clients) -> list[str]:
+    return sorted(_repository_names(clients))
 
 
 def read_templates(clients: Clients) -> dict[str, str | None]:
@@ -112,20 +132,27 @@ def read_images(
 ) -> tuple[Repository, ...]:
     """Each named repository's images, read by ``concurrency`` threads."""
     ecr = clients.ecr  # built here, once: cached_property is not thread-safe
-    found: list[Repository] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="inventory") as pool:
         futures = [pool.submit(_read_repository, ecr, name) for name in names]
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                repo = future.result()
-                if repo is not None:
-                    found.append(repo)
-                if progress is not None:
-                    progress(done, len(names))
+            return _gather(futures, progress)
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
+
+
+def _gather(
+    futures: Sequence[Future[Repository | None]], progress: Progress | None
+) -> tuple[Repository, ...]:
+    """The repositories read (sorted by name); the first failure is raised."""
+    found: list[Repository] = []
+    for done, future in enumerate(as_completed(futures), start=1):
+        repo = future.result()
+        if repo is not None:
+            found.append(repo)
+        if progress is not None:
+            progress(done, len(futures))
     return tuple(sorted(found, key=lambda r: r.name))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ecrcache.sandbox import (
     auth_token,
+    describe_paging,
     iam_policy_deletion,
     image_sizes,
     image_status,
@@ -74,6 +75,8 @@ def install() -> None:
     registry_policy_validation.install()
     # ListImages/DescribeImages show only ACTIVE images unless asked; UpdateImageStorageClass.
     image_status.install()
+    # ...and pages them, 100 by default, as ECR does: describe_paging.
+    describe_paging.install()
     # A KMS repository with no key named gets the AWS-managed aws/ecr key: kms_default_key.
     kms_default_key.install()
     # CreateRepository/PutImageTagMutability checked server side as ECR does: repository_validation.
