@@ -45,6 +45,11 @@ def rewrite_command(
     account_id: str | None = typer.Option(
         None, "--account-id", help="The cache's AWS account (else config, AWS_ACCOUNT_ID, STS)."
     ),
+    interpolation_defaults: bool = typer.Option(
+        False,
+        "--interpolation-defaults",
+        help="Rewrite the default of an image named ${VAR:-default} (Compose), not only warn.",
+    ),
 ) -> None:
     """nginx:latest -> <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:latest."""
     opts = options(ctx)
@@ -54,7 +59,17 @@ def rewrite_command(
         raise UsageError("--check changes nothing; drop --in-place or --check")
     mapping = cache_mapping(opts, account_id)
     if file:
-        code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff)
+        code = _files(
+            opts,
+            mapping,
+            args or [],
+            reverse,
+            strict,
+            in_place,
+            check,
+            diff,
+            interpolation_defaults=interpolation_defaults,
+        )
         if code:
             raise typer.Exit(code)
     else:
@@ -77,6 +92,7 @@ def _strings(
     warnings = [r.warning for r in results if r.warning]
     if strict and warnings:
         raise UnmappedReferenceError(warnings[0], hint="add a rule for it, or drop --strict")
+    warnings += [r.note for r in results if r.note]  # caveats: shown, not --strict failures
     if opts.json:
         refs = [{"input": r.before, "output": r.after, "changed": r.changed} for r in results]
         emit_json("rewrite", {"references": refs}, warnings=warnings)
@@ -94,6 +110,8 @@ def _files(
     in_place: bool,
     check: bool,
     diff: bool,
+    *,
+    interpolation_defaults: bool = False,
 ) -> int:
     from ecrcache.atomicfile import write_atomic
     from ecrcache.rewrite.files import discover, rewrite_file_text
@@ -116,11 +134,15 @@ def _files(
         except (OSError, UnicodeDecodeError) as exc:
             warnings.append(f"{path}: cannot read as UTF-8 text ({exc}); skipped")
             continue
-        result = rewrite_file_text(path, text, mapping, reverse=reverse)
+        result = rewrite_file_text(
+            path, text, mapping, reverse=reverse, interpolation_defaults=interpolation_defaults
+        )
         results.append(result)
         warnings += [f"{path}:{line}: {message}" for line, message in result.warnings]
     if strict and warnings:
         raise UnmappedReferenceError(warnings[0], hint="fix or add a rule for it, or drop --strict")
+    # Caveats on rewritten references (digests): shown, but not --strict failures.
+    warnings += [f"{r.path}:{line}: {message}" for r in results for line, message in r.notes]
 
     changed = [r for r in results if r.changed]
     if in_place:

@@ -63,6 +63,7 @@ class FileRewrite:
     after: str
     edits: tuple[Edit, ...]
     warnings: tuple[tuple[int, str], ...]
+    notes: tuple[tuple[int, str], ...] = ()  # caveats on rewritten references (digests)
 
     @property
     def changed(self) -> bool:
@@ -70,14 +71,26 @@ class FileRewrite:
 
 
 def rewrite_file_text(
-    path: Path, text: str, mapping: Mapping, *, reverse: bool = False
+    path: Path,
+    text: str,
+    mapping: Mapping,
+    *,
+    reverse: bool = False,
+    interpolation_defaults: bool = False,
 ) -> FileRewrite:
     """Rewrite the image references in ``text`` (the contents of ``path``); pure."""
+    how = {"reverse": reverse, "interpolation_defaults": interpolation_defaults}
     if is_dockerfile(path):
-        found = rewrite_dockerfile(text, mapping, reverse=reverse)
+        found = rewrite_dockerfile(text, mapping, filename=path.name, **how)
     else:
-        found = rewrite_yaml(text, mapping, filename=path.name, reverse=reverse)
+        found = rewrite_yaml(text, mapping, filename=path.name, **how)
     edits = tuple(sorted(set(found.edits)))
     return FileRewrite(
-        path, found.kind, text, apply_edits(text, edits), edits, tuple(found.warnings)
+        path,
+        found.kind,
+        text,
+        apply_edits(text, edits),
+        edits,
+        tuple(sorted(found.warnings)),
+        tuple(sorted(found.notes)),
     )
