@@ -269,7 +269,9 @@ class _Scan:
         if reason is None and (None in spans or None in globals_):
             reason = "a value is escaped or folded"
         if reason is None and failed is not None:
-            reason = failed.warning or f"{failed.before} is unchanged"
+            reason = (failed.warning or f"{failed.before}: unchanged").removesuffix(
+                "; left unchanged"
+            )
         if reason is None and len(hosts) > 1:
             reason = f"its images would need different registries ({', '.join(sorted(hosts))})"
         if reason is not None:

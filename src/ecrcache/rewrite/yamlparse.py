@@ -28,7 +28,7 @@ try:
 except AttributeError:  # PyYAML built without libyaml
     Loader = yaml.SafeLoader
 
-MAX_DEPTH = 2000  # far beyond real files (argo-cd's CRD schemas nest about 30 deep)
+MAX_DEPTH = 500  # far beyond real files (argo-cd's CRD schemas nest about 30 deep)
 _LEADS = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
@@ -63,8 +63,8 @@ def depth_bound(text: str) -> int:
 def too_deep(filename: str, line: int | None = None) -> FileShapeError:
     where = f"{filename or 'YAML'}:{line}" if line else (filename or "YAML")
     return FileShapeError(
-        f"{where}: nested too deep to read safely (limit {MAX_DEPTH} levels); not rewritten",
-        hint="no real manifest nests this deep: check the file",
+        f"{where}: nested too deep to read safely; not rewritten",
+        hint=f"ecrcache reads YAML up to {MAX_DEPTH} levels deep; no real manifest nests so deep",
     )
 
 
