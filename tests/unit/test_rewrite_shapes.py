@@ -118,14 +118,16 @@ def test_helm_empty_global_leaves_block_registries_in_charge() -> None:
 def test_kustomize_images_new_name_is_a_reference_name_a_selector() -> None:
     before = (
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        "images:\n  - name: fluxcd/source-controller\n    newName: ghcr.io/fluxcd/source-controller\n"
+        "images:\n  - name: fluxcd/source-controller\n"
+        "    newName: ghcr.io/fluxcd/source-controller\n"
         "  - name: nginx\n    newTag: 1.27\n"
         f"  - name: app\n    newName: quay.io/org/app\n    digest: {D}\n"
     )
     result = rewrite("kustomization.yaml", before)
     assert result.after == (
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        f"images:\n  - name: fluxcd/source-controller\n    newName: {C}/github/fluxcd/source-controller\n"
+        "images:\n  - name: fluxcd/source-controller\n"
+        f"    newName: {C}/github/fluxcd/source-controller\n"
         "  - name: nginx\n    newTag: 1.27\n"
         f"  - name: app\n    newName: {C}/quay/org/app\n    digest: {D}\n"
     )
@@ -173,15 +175,18 @@ INTERPOLATED = (
 def test_compose_interpolation_defaults_refused_by_default() -> None:
     result = rewrite("compose.yaml", INTERPOLATED)
     assert result.after == INTERPOLATED
-    hint = "left unchanged (--interpolation-defaults rewrites the default)"
+    hint = (
+        "the image name is a variable with a default; left unchanged "
+        "(--interpolation-defaults rewrites the default)"
+    )
     assert result.warnings == (
         (
             3,
-            f"${{IMAGE:-ghcr.io/org/server}}:${{TAG:-2025.2}}: the image name is a variable with a default; {hint}",
+            f"${{IMAGE:-ghcr.io/org/server}}:${{TAG:-2025.2}}: {hint}",
         ),
         (
             5,
-            f"${{REGISTRY-docker.io}}/library/nginx:1: the image name is a variable with a default; {hint}",
+            f"${{REGISTRY-docker.io}}/library/nginx:1: {hint}",
         ),
         (7, "${IMAGE:?required}: the image name uses a variable; left unchanged"),
     )
