@@ -70,14 +70,15 @@ def global_registry(doc: yaml.Node) -> GlobalRegistry | None:
 
 
 def is_image_key(keys: tuple[str, ...]) -> bool:
-    return bool(keys) and (
-        keys[-1].lower().endswith("image") or (len(keys) > 1 and keys[-2].lower().endswith("image"))
+    """``keys`` (the last ones, outermost first) end in an image key or one level below one."""
+    return keys[-1].lower().endswith("image") or (
+        len(keys) > 1 and keys[-2].lower().endswith("image")
     )
 
 
 def block_of(node: yaml.MappingNode, keys: tuple[str, ...], has_global: bool) -> Block | None:
     """The image block ``node`` is, if it is one."""
-    if not is_image_key(keys):
+    if not keys or not is_image_key(keys):
         return None
     registry = yn.get(node, "registry")
     repository = yn.get(node, "repository")

@@ -19,6 +19,7 @@ are parsed one at a time (``yamlparse``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import yaml
 
@@ -78,7 +79,7 @@ def rewrite_yaml(
                 scan.compose(first)
                 return found
             found.kind = "helm-values"
-            for doc in (first, second, *docs) if second is not None else (first,):
+            for doc in chain((first, second), docs) if second is not None else (first,):
                 if _is_manifest(doc):
                     found.kind = "manifest"
                 scan.document(doc)
@@ -119,35 +120,47 @@ class _Scan:
 
     def document(self, doc: yaml.Node) -> None:
         glob = helm.global_registry(doc)
-        blocks: list[helm.Block] = []
-        self.walk(doc, (), set(), blocks, glob is not None)
+        blocks = self.walk(doc, glob is not None)
         self.helm_blocks(blocks, glob)
 
-    def walk(
-        self,
-        node: yaml.Node,
-        keys: tuple[str, ...],
-        seen: set[int],
-        blocks: list[helm.Block],
-        has_global: bool,
-    ) -> None:
-        if id(node) in seen:  # an alias: its anchor was (or will be) visited
-            return
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                self.walk(item, keys, seen, blocks, has_global)
-        elif isinstance(node, yaml.MappingNode):
-            if block := helm.block_of(node, keys, has_global):
+    def walk(self, root: yaml.Node, has_global: bool) -> list[helm.Block]:
+        """Find image values, Kustomize entries and Helm blocks under ``root``, with a stack
+        rather than recursion (no depth limit but the parser's) and each collection once (an
+        alias is the node of its anchor). A merge key's mapping is walked like a child under
+        the same keys. ``keys`` holds the last two keys only: all a block test looks at."""
+        blocks: list[helm.Block] = []
+        seen: set[int] = set()
+        stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+        mapping, sequence, scalar = yaml.MappingNode, yaml.SequenceNode, yaml.ScalarNode
+        while stack:
+            node, keys = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, sequence):
+                stack += [(item, keys) for item in node.value if not isinstance(item, scalar)]
+                continue
+            if not isinstance(node, mapping):
+                continue
+            if (
+                keys
+                and helm.is_image_key(keys)
+                and (block := helm.block_of(node, keys, has_global))
+            ):
                 blocks.append(block)
-                return
-            for key, value in yn.pairs(node):
-                if key == "image" and isinstance(value, yaml.ScalarNode):
-                    self.string(value)
-                elif key in ("images", "imageTag") and self.kustomize(value):
+                continue
+            for key_node, value in node.value:
+                if not isinstance(key_node, scalar):
                     continue
-                else:
-                    self.walk(value, (*keys, key), seen, blocks, has_global)
+                key = key_node.value
+                if isinstance(value, scalar):
+                    if key == "image":
+                        self.string(value)
+                elif key_node.tag == yn.MERGE:
+                    stack.append((value, keys))
+                elif not (key in ("images", "imageTag") and self.kustomize(value)):
+                    stack.append((value, (keys[-1], key) if keys else (key,)))
+        return blocks
 
     def compose(self, doc: yaml.Node) -> None:
         services = yn.get(doc, "services")
