@@ -75,6 +75,7 @@ def test_rewritten_exactly(key: str) -> None:
         path, result.after, MAPPING, interpolation_defaults=key.endswith(OPTION)
     )
     assert not again.edits
+    assert again.warnings == result.warnings
 
 
 @pytest.mark.parametrize(

@@ -279,3 +279,14 @@ def test_dockerfile_stage_patterns_with_many_variables() -> None:
 )
 def test_glob_match(pattern: str, name: str, match: bool) -> None:
     assert _glob_match(VARIABLE.split(pattern), name) is match
+
+
+def test_every_document_of_a_long_stream_is_rewritten() -> None:
+    """Documents are parsed one at a time and freed: nothing learnt about one (which nodes were
+    handled, by id) may leak into the next, whose nodes reuse the ids."""
+    text = "".join(
+        f"---\nkind: Pod\nspec:\n  containers:\n  - image: nginx:{i}\n" for i in range(3000)
+    )
+    result = rewrite("all.yaml", text)
+    assert [e.before for e in result.edits] == [f"nginx:{i}" for i in range(3000)]
+    assert result.after == text.replace("image: nginx:", f"image: {C}/docker-hub/library/nginx:")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ecrcache.rewrite.edits import LineIndex
 from ecrcache.rewrite.mapping import Mapping
 from ecrcache.rewrite.text import VARIABLE, Rewrite, rewrite_in_file
+from ecrcache.rewrite.unreadable import FileShapeError
 from ecrcache.rewrite.yamlfiles import Found
-from ecrcache.rewrite.yamlparse import FileShapeError
 
 _DIRECTIVE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S*)[ \t]*\r?\n?")
 _HEREDOC = re.compile(r"<<-?([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")

@@ -106,7 +106,7 @@ class _Scan:
     reverse: bool
     interpolation_defaults: bool
     found: Found
-    done: set[int] = field(default_factory=set)  # ids of scalar nodes already handled
+    done: set[int] = field(default_factory=set)  # ids of this document's handled scalars
 
     def rewrite(self, name: str) -> Rewrite:
         return rewrite_in_file(
@@ -119,6 +119,9 @@ class _Scan:
     # -- walking ---------------------------------------------------------------------------
 
     def document(self, doc: yaml.Node) -> None:
+        # Aliases never cross documents, and a finished document's nodes are freed, so their
+        # ids are reused: what was handled is remembered per document only.
+        self.done.clear()
         glob = helm.global_registry(doc)
         blocks = self.walk(doc, glob is not None)
         self.helm_blocks(blocks, glob)
@@ -277,6 +280,8 @@ class _Scan:
             path = self.text[slice(*s)] if s else str(yn.string_value(b.path))
             results.append(self._pinned(self.rewrite(f"{glob.value}/{path}"), b))
         hosts = {r.after.partition("/")[0] for r in results if r.changed}
+        if not hosts and not any(r.warning for r in results):
+            return  # all already in the cache (a second run): nothing to say
         failed = next((r for r in results if not r.changed), None)
         reason = blocked
         if reason is None and (None in spans or None in globals_):

@@ -29,7 +29,7 @@ import yaml.reader
 import yaml.resolver
 import yaml.scanner
 
-from ecrcache.errors import EXIT_FAILURE, EcrcacheError
+from ecrcache.rewrite.unreadable import FileShapeError
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -97,13 +97,6 @@ MAX_DEPTH = 2000
 _DOCUMENT_MARKER = re.compile(r"\n(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
 _STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-
-
-class FileShapeError(EcrcacheError):
-    """A file ecrcache cannot read safely (nested too deep, a Dockerfile cut off)."""
-
-    exit_code = EXIT_FAILURE
-    code = "unreadable-file"
 
 
 @contextmanager
