@@ -284,9 +284,13 @@ def test_glob_match(pattern: str, name: str, match: bool) -> None:
 def test_every_document_of_a_long_stream_is_rewritten() -> None:
     """Documents are parsed one at a time and freed: nothing learnt about one (which nodes were
     handled, by id) may leak into the next, whose nodes reuse the ids."""
-    text = "".join(
-        f"---\nkind: Pod\nspec:\n  containers:\n  - image: nginx:{i}\n" for i in range(3000)
+    doc = (
+        "---\nkind: Pod\nspec:\n  initContainers:\n  - image: busybox:{i}\n    args: [a, b]\n"
+        "  containers:\n  - image: nginx:{i}\n    env: {{A: b}}\n"
     )
+    text = "".join(doc.format(i=i) for i in range(1000))
     result = rewrite("all.yaml", text)
-    assert [e.before for e in result.edits] == [f"nginx:{i}" for i in range(3000)]
-    assert result.after == text.replace("image: nginx:", f"image: {C}/docker-hub/library/nginx:")
+    assert [e.before for e in result.edits] == [
+        f"{name}:{i}" for i in range(1000) for name in ("busybox", "nginx")
+    ]
+    assert result.after == text.replace("image: ", f"image: {C}/docker-hub/library/")
