@@ -83,3 +83,37 @@ def test_deeply_nested_yaml_is_a_clear_error(tmp_path: Path, text: str) -> None:
     raise RecursionError: ecrcache measures the depth first."""
     err = _one_line_error(tmp_path, "deep.yaml", text)
     assert "deep.yaml:" in err and "nested too deep to read safely" in err
+
+
+def test_cli_json_on_corpus_real2_matches_the_expected_edits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same expectations as tests/unit/test_rewrite_corpora.py, through the command: every
+    edit in the JSON, and every warning and note among its warnings."""
+    import json
+    import shutil
+
+    corpus = Path(__file__).resolve().parents[3] / "shared" / "corpus-real2"
+    if not corpus.is_dir():
+        pytest.skip(f"corpus not found at {corpus} (CI checks it out beside the repository)")
+    expected = json.loads((DATA / "corpora_expected.json").read_text())
+    tree = tmp_path / "corpus-real2"
+    shutil.copytree(corpus, tree)
+    assert run([*BASE, "-o", "json", "--file", "--check", str(tree)]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    got = sorted(
+        (Path(e["file"]).name, e["line"], e["before"], e["after"]) for e in doc["data"]["edits"]
+    )
+    want = sorted(
+        (key.split("/")[1], line, before, after.replace("{registry}", HOST))
+        for key, entry in expected.items()
+        if key.startswith("corpus-real2/") and not key.endswith("--interpolation-defaults")
+        for line, before, after in entry["edits"]
+    )
+    assert got == want
+    said = [" ".join(w.split()) for w in doc["warnings"]]
+    for key, entry in expected.items():
+        if key.startswith("corpus-real2/") and not key.endswith("--interpolation-defaults"):
+            for line, message in entry["warnings"] + entry["notes"]:
+                text = f"{tree / key.split('/')[1]}:{line}: {message.replace('{registry}', HOST)}"
+                assert " ".join(text.split()) in said

@@ -294,3 +294,19 @@ def test_every_document_of_a_long_stream_is_rewritten() -> None:
         f"{name}:{i}" for i in range(1000) for name in ("busybox", "nginx")
     ]
     assert result.after == text.replace("image: ", f"image: {C}/docker-hub/library/")
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "\ufeffimage: nginx\n",
+        '# 😀 é\r\nname: "😀"\r\nimage: nginx\r\n',
+        "a: 1\n---\n\ufeffimage: nginx\n",
+    ],
+    ids=["byte order mark", "astral characters and CRLF", "mark on a later document"],
+)
+def test_offsets_hold_past_marks_astral_characters_and_crlf(before: str) -> None:
+    """libyaml counts characters as Python does, except a leading byte order mark."""
+    assert rewrite("v.yaml", before).after == before.replace(
+        "nginx", f"{C}/docker-hub/library/nginx"
+    )

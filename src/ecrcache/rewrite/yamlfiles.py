@@ -18,7 +18,7 @@ are parsed one at a time (``yamlparse``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 import yaml
@@ -65,6 +65,18 @@ def rewrite_yaml(
     interpolation_defaults: bool = False,
 ) -> Found:
     """Find and rewrite the image references of one YAML file (all its documents)."""
+    if text.startswith("\ufeff"):
+        # libyaml leaves a leading byte order mark out of its offsets (PyYAML counts it):
+        # read without it, then put the edits back in place.
+        found = rewrite_yaml(
+            text[1:],
+            mapping,
+            filename=filename,
+            reverse=reverse,
+            interpolation_defaults=interpolation_defaults,
+        )
+        found.edits = [replace(e, start=e.start + 1, end=e.end + 1) for e in found.edits]
+        return found
     found = Found()
     scan = _Scan(text, LineIndex(text), mapping, reverse, interpolation_defaults, found)
     try:
