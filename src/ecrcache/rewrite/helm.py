@@ -5,8 +5,11 @@ level below one (``image.busybox``) that names its image by ``repository`` (the 
 the path after a sibling ``registry``) or by ``image`` (ingress-nginx: the path after
 ``registry`` or, when the block has none, ``global.image.registry``).
 
-Charts disagree on precedence: Bitnami, Grafana and kube-prometheus-stack let
-``global.imageRegistry`` override a block's ``registry``; ingress-nginx lets the block's win.
+Charts disagree on precedence: Bitnami's common chart (``common.images.image`` in
+bitnami/charts ``bitnami/common/templates/_images.tpl``) lets ``global.imageRegistry`` override
+a block's ``registry``; ingress-nginx and many others (``.image.registry | default
+.Values.global.image.registry``) let the block's win; some put the global before a
+``repository`` that has no registry of its own, others never do.
 So a global registry is only rewritten when every block that would use it can be rewritten with
 it, to the same cache host; a block whose rendering depends on the chart's precedence (its own
 registry differs from the global, or it has only a ``repository`` the chart may prefix) is left
