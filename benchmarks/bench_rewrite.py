@@ -7,7 +7,8 @@ loader parsing the same text in the same run (what a script would do to find ima
    against ``yaml.load_all(text, Loader=yaml.SafeLoader)`` (pure Python) and, for reference,
    ``yaml.compose_all`` with the same loader. Target: at least 10x faster.
 2. Peak memory of that rewrite, measured in a fresh subprocess twice: tracemalloc's peak of
-   Python allocations, and ru_maxrss growth (the whole process, libyaml's C buffers included).
+   Python allocations, and the growth of the peak resident size (Linux VmHWM, reset first: the
+   whole process, libyaml's C buffers included).
    Target: under 4x the file's size.
 3. argo-cd's 1.9 MB install.yaml (../shared/corpus-real2, or a generated file of the same
    shape: 58 documents, large CRD schemas, 10 images): rewrite in-process and the whole
@@ -136,7 +137,7 @@ def ecrcache_rewrite(path: Path, text: str) -> int:
 
 
 MEMORY_PROBE = """
-import json, resource, sys, tracemalloc
+import json, sys, tracemalloc
 sys.path.insert(0, {src!r})
 sys.path.insert(0, {bench!r})
 from pathlib import Path
@@ -146,11 +147,16 @@ text = path.read_text()
 b.ecrcache_rewrite(Path("warm.yaml"), "image: nginx\\n")  # imports, outside the measurement
 mode = sys.argv[1]
 if mode == "rss":
-    # Growth of the peak over the resident size just before (Linux: statm is in pages).
-    with open("/proc/self/statm") as statm:
-        before = int(statm.read().split()[1]) * resource.getpagesize()
+    # Linux: reset the peak resident size (VmHWM) to the current one, run, read the peak: the
+    # growth is what the rewrite needed, whatever the process held or had swapped out before.
+    def status(key):
+        with open("/proc/self/status") as f:
+            return int(next(l.split()[1] for l in f if l.startswith(key + ":"))) * 1024
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = status("VmRSS")
     b.ecrcache_rewrite(path, text)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    peak = status("VmHWM") - before
 else:
     tracemalloc.start()
     b.ecrcache_rewrite(path, text)
