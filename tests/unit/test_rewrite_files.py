@@ -63,8 +63,9 @@ YAML_CASES = [
     ),
     pytest.param(
         "a: &img nginx:1\nx:\n  image: *img\ny:\n  image: nginx:1\n",
-        f"a: &img nginx:1\nx:\n  image: *img\ny:\n  image: {C}/docker-hub/library/nginx:1\n",
-        id="alias: the anchor is not an image key",
+        f"a: &img {C}/docker-hub/library/nginx:1\nx:\n  image: *img\n"
+        f"y:\n  image: {C}/docker-hub/library/nginx:1\n",
+        id="alias: rewritten once, at its anchor",
     ),
     pytest.param(
         "image: >-\n  nginx:1\nname: image\nrepository: nginx\n",

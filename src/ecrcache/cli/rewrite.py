@@ -51,6 +51,11 @@ def rewrite_command(
         metavar="dockerfile|yaml|compose",
         help="What a file named without a known name, or stdin (-), holds.",
     ),
+    interpolation_defaults: bool = typer.Option(
+        False,
+        "--interpolation-defaults",
+        help="Rewrite the default of an image named ${VAR:-default} (Compose), not only warn.",
+    ),
 ) -> None:
     """nginx:latest -> <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:latest."""
     opts = options(ctx)
@@ -65,7 +70,18 @@ def rewrite_command(
     # that is not plainly right is loaded and validated in full, for its messages.
     mapping = cache_mapping(opts, account_id, config=read_routes(opts.config_path))
     if file:
-        code = _files(opts, mapping, args or [], reverse, strict, in_place, check, diff, kind)
+        code = _files(
+            opts,
+            mapping,
+            args or [],
+            reverse,
+            strict,
+            in_place,
+            check,
+            diff,
+            kind,
+            interpolation_defaults=interpolation_defaults,
+        )
         if code:
             raise typer.Exit(code)
     else:
@@ -105,6 +121,7 @@ def _strings(
     warnings = [r.warning for r in results if r.warning]
     if strict and warnings:
         raise UnmappedReferenceError(warnings[0], hint="add a rule for it, or drop --strict")
+    warnings += [r.note for r in results if r.note]  # caveats: shown, not --strict failures
     if opts.json:
         refs = [{"input": r.before, "output": r.after, "changed": r.changed} for r in results]
         emit_json("rewrite", {"references": refs}, warnings=warnings)
@@ -123,6 +140,8 @@ def _files(
     check: bool,
     diff: bool,
     kind: str | None,
+    *,
+    interpolation_defaults: bool = False,
 ) -> int:
     from ecrcache.rewrite.files import rewrite_file_text
     from ecrcache.rewrite.mapping import UnmappedReferenceError
@@ -152,11 +171,20 @@ def _files(
                 texts.append((target.path, target.kind, read.text))
     results: list[FileRewrite] = []
     for path, file_kind, text in texts:
-        result = rewrite_file_text(path, text, mapping, reverse=reverse, kind=file_kind)
+        result = rewrite_file_text(
+            path,
+            text,
+            mapping,
+            reverse=reverse,
+            kind=file_kind,
+            interpolation_defaults=interpolation_defaults,
+        )
         results.append(result)
         warnings += [f"{path}:{line}: {message}" for line, message in result.warnings]
     if strict and warnings:
         raise UnmappedReferenceError(warnings[0], hint="fix or add a rule for it, or drop --strict")
+    # Caveats on rewritten references (digests): shown, but not --strict failures.
+    warnings += [f"{r.path}:{line}: {message}" for r in results for line, message in r.notes]
 
     changed = [r for r in results if r.changed]
     if in_place:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ecrcache.rewrite.edits import line_of, make_edit
+from ecrcache.rewrite.edits import LineIndex
 from ecrcache.rewrite.mapping import Mapping
 from ecrcache.rewrite.text import VARIABLE, Rewrite, rewrite_in_file
+from ecrcache.rewrite.unreadable import FileShapeError
 from ecrcache.rewrite.yamlfiles import Found
 
 _DIRECTIVE = re.compile(r"[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S*)[ \t]*\r?\n?")
@@ -34,7 +35,7 @@ class Token:
         return Token(self.text[len(prefix) :], self.start + len(prefix))
 
 
-def _instructions(text: str, start: int, escape: str) -> list[list[Token]]:
+def _instructions(text: str, start: int, escape: str, filename: str) -> list[list[Token]]:
     """Each instruction from ``start`` on, as whitespace-separated tokens with offsets."""
     out: list[list[Token]] = []
     lines = text[start:].splitlines(keepends=True)
@@ -59,6 +60,12 @@ def _instructions(text: str, start: int, escape: str) -> list[list[Token]]:
                 break
             while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
                 i += 1  # comment and empty lines inside a continuation are dropped
+        if not tokens:  # BuildKit refuses this too ("file with no instructions")
+            raise FileShapeError(
+                f"{filename or 'Dockerfile'}:{text.count(chr(10), 0, offsets[i - 1]) + 1}: "
+                f"a line continuation ({escape}) with no instruction; not rewritten",
+                hint=f"remove the stray {escape}, or check that this file is a Dockerfile",
+            )
         out.append(tokens)
         ends = [m.group(2) for t in tokens if (m := _HEREDOC.match(t.text))]
         for word in ends:  # skip each heredoc's body
@@ -68,24 +75,33 @@ def _instructions(text: str, start: int, escape: str) -> list[list[Token]]:
     return out
 
 
-def rewrite_dockerfile(text: str, mapping: Mapping, *, reverse: bool = False) -> Found:
+def rewrite_dockerfile(
+    text: str,
+    mapping: Mapping,
+    *,
+    filename: str = "",
+    reverse: bool = False,
+    interpolation_defaults: bool = False,
+) -> Found:
+    """Find and rewrite the image references of one Dockerfile. Linear in its size: stages are
+    numbered as declared, and a reference remembers how many were declared before it."""
     found = Found(kind="dockerfile")
     pos, escape = 0, "\\"
-    # Each reference, and the stage names it may mean (None: any stage of the file).
-    images: list[tuple[Token, frozenset[str] | None]] = []
+    # Each reference, and how many stages were declared before it (None: all of the file's).
+    images: list[tuple[Token, int | None]] = []
     while m := _DIRECTIVE.match(text, pos):  # parser directives: only at the very top
         if m.group(1).lower() == "escape" and m.group(2):
             escape = m.group(2)
         if m.group(1).lower() == "syntax" and m.group(2):
-            images.append((Token(m.group(2), m.start(2)), frozenset()))
+            images.append((Token(m.group(2), m.start(2)), 0))
         pos = m.end()
         if not m.group().endswith("\n"):
             break
 
     args: dict[str, Token] = {}
-    stages: set[str] = set()
+    stages: dict[str, int] = {}  # lower-case stage name -> its number (first declaration)
     from_seen = False
-    for tokens in _instructions(text, pos, escape):
+    for tokens in _instructions(text, pos, escape, filename):
         keyword, rest = tokens[0].text.upper(), tokens[1:]
         if keyword == "ARG" and not from_seen:
             for tok in rest:
@@ -96,45 +112,72 @@ def rewrite_dockerfile(text: str, mapping: Mapping, *, reverse: bool = False) ->
             from_seen = True
             words = [t for t in rest if not t.text.startswith("--")]
             if words:
-                images.append((words[0], frozenset(stages)))
+                images.append((words[0], len(stages)))
             if len(words) >= 3 and words[1].text.upper() == "AS":
-                stages.add(words[2].text.lower())
+                stages.setdefault(words[2].text.lower(), len(stages))
         elif keyword in ("COPY", "ADD"):
             images += [(t.after("--from="), None) for t in rest if t.text.startswith("--from=")]
         elif keyword == "RUN":
             images += [(t, None) for t in _mount_sources(rest)]
 
     edited: set[int] = set()
+    lines = LineIndex(text)
     for token, earlier in images:
-        known = frozenset(stages) if earlier is None else earlier
         ref = token
         var = _WHOLE_VARIABLE.fullmatch(token.text)
         if var and var.group(1) in args:
             ref = args[var.group(1)]  # FROM $BASE: the ARG's default is the reference
-        if ref.start in edited or _not_an_image(ref.text, known):
+        if ref.start in edited or _not_an_image(ref.text, stages, earlier):
             continue
         edited.add(ref.start)
-        _record(found, text, ref, rewrite_in_file(ref.text, mapping, reverse=reverse))
+        result = rewrite_in_file(
+            ref.text, mapping, reverse=reverse, interpolation_defaults=interpolation_defaults
+        )
+        _record(found, lines, ref, result)
     return found
 
 
-def _record(found: Found, text: str, token: Token, result: Rewrite) -> None:
+def _record(found: Found, lines: LineIndex, token: Token, result: Rewrite) -> None:
     if result.warning:
-        found.warnings.append((line_of(text, token.start), result.warning))
+        found.warnings.append((lines.line(token.start), result.warning))
+    if result.note:
+        found.notes.append((lines.line(token.start), result.note))
     if result.changed:
-        found.edits.append(make_edit(text, token.start, token.end, result.after))
+        found.edits.append(lines.edit(token.start, token.end, result.after))
 
 
-def _not_an_image(text: str, stages: frozenset[str]) -> bool:
-    """Stage names (any case), stage indexes, ``scratch``, and names whose variables could
-    only make a stage name (``binaries-$TARGETOS``)."""
+def _not_an_image(text: str, stages: dict[str, int], before: int | None) -> bool:
+    """Stage names (any case) declared ``before`` this reference (None: anywhere), stage
+    indexes, ``scratch``, and names whose variables could only make such a stage name
+    (``binaries-$TARGETOS``)."""
     lower = text.lower()
-    if lower == "scratch" or lower in stages or text.isdigit() or not text:
+    if lower == "scratch" or text.isdigit() or not text:
         return True
-    if "$" in text:
-        pattern = re.compile(".*".join(re.escape(p) for p in VARIABLE.split(lower)), re.DOTALL)
-        return any(pattern.fullmatch(stage) for stage in stages)
-    return False
+    limit = len(stages) if before is None else before
+    if "$" not in text:
+        return stages.get(lower, limit) < limit
+    parts = VARIABLE.split(lower)
+    return any(_glob_match(parts, name) for name, n in stages.items() if n < limit)
+
+
+def _glob_match(parts: list[str], name: str) -> bool:
+    """Whether ``name`` is ``parts`` joined by any strings (each variable may expand to
+    anything). Literal parts are taken each at its first place after the previous one, which
+    is enough for a glob with only ``*`` and takes linear time (a regex of ``.*`` backtracks)."""
+    if len(parts) == 1:
+        return name == parts[0]
+    first, last = parts[0], parts[-1]
+    if len(name) < len(first) + len(last) or not name.startswith(first):
+        return False
+    if not name.endswith(last):
+        return False
+    pos, end = len(first), len(name) - len(last)
+    for part in parts[1:-1]:
+        found = name.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
 
 
 def _mount_sources(tokens: list[Token]) -> list[Token]:

@@ -22,6 +22,7 @@ class FileRewrite:
     after: str
     edits: tuple[Edit, ...]
     warnings: tuple[tuple[int, str], ...]
+    notes: tuple[tuple[int, str], ...] = ()  # caveats on rewritten references (digests)
 
     @property
     def changed(self) -> bool:
@@ -29,18 +30,31 @@ class FileRewrite:
 
 
 def rewrite_file_text(
-    path: Path, text: str, mapping: Mapping, *, reverse: bool = False, kind: str | None = None
+    path: Path,
+    text: str,
+    mapping: Mapping,
+    *,
+    reverse: bool = False,
+    kind: str | None = None,
+    interpolation_defaults: bool = False,
 ) -> FileRewrite:
     """Rewrite the image references in ``text`` (the contents of ``path``); pure. ``kind``
     (``kinds.KINDS``) overrides what the name says."""
+    how = {"reverse": reverse, "interpolation_defaults": interpolation_defaults}
     kind = kind or kind_of_path(path)
     if kind == DOCKERFILE:
-        found = rewrite_dockerfile(text, mapping, reverse=reverse)
+        found = rewrite_dockerfile(text, mapping, filename=path.name, **how)
     else:
         # The YAML rewriter tells Compose files from the others by name, then by content.
         name = "compose.yaml" if kind == COMPOSE else path.name
-        found = rewrite_yaml(text, mapping, filename=name, reverse=reverse)
+        found = rewrite_yaml(text, mapping, filename=name, **how)
     edits = tuple(sorted(set(found.edits)))
     return FileRewrite(
-        path, found.kind, text, apply_edits(text, edits), edits, tuple(found.warnings)
+        path,
+        found.kind,
+        text,
+        apply_edits(text, edits),
+        edits,
+        tuple(sorted(found.warnings)),
+        tuple(sorted(found.notes)),
     )
