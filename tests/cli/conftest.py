@@ -12,8 +12,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     canary = sum(n for k, n in COUNTS.items() if k.startswith("canary:"))
     hostile = sum(n for k, n in COUNTS.items() if k.startswith("hostile:"))
     terminalreporter.write_line(
-        f"guarantees: {canary} canary runs checked, {hostile} generated hostile inputs "
-        "(exit 1 or 2, no traceback, no file changed)"
+        f"guarantees: {canary} canary runs checked, {hostile} generated hostile inputs in "
+        f"{COUNTS['runs:hostile']} runs (exit 0 only if valid, else 1 or 2; no traceback; "
+        "no file changed)"
     )
     for key in sorted(COUNTS):
         terminalreporter.write_line(f"  {key}: {COUNTS[key]}")

@@ -59,6 +59,8 @@ def _instructions(text: str, start: int, escape: str) -> list[list[Token]]:
                 break
             while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
                 i += 1  # comment and empty lines inside a continuation are dropped
+        if not tokens:  # hostile-input: a lone escape is no instruction (parser rework owns this)
+            continue
         out.append(tokens)
         ends = [m.group(2) for t in tokens if (m := _HEREDOC.match(t.text))]
         for word in ends:  # skip each heredoc's body

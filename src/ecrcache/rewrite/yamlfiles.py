@@ -80,6 +80,10 @@ def rewrite_yaml(
     """Find and rewrite the image references of one YAML file (all its documents)."""
     try:
         docs = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+    except RecursionError:  # hostile-input: nesting past the stack (the parser rework owns this)
+        found = Found()
+        found.warnings.append((1, "nested too deeply to read; left unchanged"))
+        return found
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         found = Found()
