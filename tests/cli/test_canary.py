@@ -39,6 +39,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 CANARY = "cnry_Q9x7Lm2Zp4Rt8Vw1Ks5Hd3FgTy6Ua"
 CANARY_GH = "cnrygh_Zx8Wv2Lq9Mp4Ks7Rt1Hd3Jf"
 SOURCES = ("env", "file", "stdin", "command")
+# Runs per source of each in-process test, and the real processes: README "What ecrcache
+# guarantees" quotes the total (CANARY_RUNS), and each test checks it made its share.
+RUNS_PER_SOURCE = {"every_command": 25, "failing": 5, "denied": 3}
+PROCESS_RUNS = 3
+CANARY_RUNS = sum(RUNS_PER_SOURCE.values()) * len(SOURCES) + PROCESS_RUNS
 SANDBOX_STATE = "sandbox.state"  # the simulated account: its Secrets Manager holds the value
 
 
@@ -204,6 +209,7 @@ def test_every_command_keeps_the_canary(canary: Canary) -> None:
     assert code == 0 and out.strip()
     canary.ecr_password = out.strip()
     canary.run("--sandbox", "sandbox", "status", config=False)
+    assert len(canary.outputs) == RUNS_PER_SOURCE["every_command"]
     assert docker_config.exists() and imported.exists()
     assert canary.check_logs_and_files(allowed_password_files=(docker_config,)) >= 2
 
@@ -234,6 +240,7 @@ def test_failing_runs_keep_the_canary(canary: Canary) -> None:
     for args in (("--sandbox", "plan"), ("--sandbox", "--debug", "-o", "json", "apply", "--yes")):
         code, _, _ = canary.run(*args)
         assert code in (0, 1, 2)  # env and stdin: the sandbox stands a placeholder in
+    assert len(canary.outputs) == RUNS_PER_SOURCE["failing"]
     canary.check_logs_and_files()
 
 
@@ -342,6 +349,7 @@ def test_denied_calls_keep_the_canary(
     ):
         code, out, err = c.run(*args)
         assert code in (0, 1, 2, 3, 4), out + err
+    assert len(c.outputs) == RUNS_PER_SOURCE["denied"]
     assert "CreateSecret" in denier.denied  # the quoting message really was sent
     c.check_logs_and_files()
 
