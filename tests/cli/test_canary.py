@@ -250,7 +250,9 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-# Operation -> (error code, message); a message quotes the request body where AWS would.
+# Operation -> (error code, message); a message quotes the request body where AWS would: AWS's
+# validation messages quote the value sent ("1 validation error detected: Value '...' at
+# 'templateBody' failed to satisfy constraint: ...", as moto's CloudFormation reproduces it).
 DENIED: dict[str, tuple[str, str]] = {
     "CreateSecret": ("ValidationException", "Value '{body}' at 'secretString' is invalid"),
     "PutSecretValue": ("AccessDeniedException", "User is not authorized: {body}"),
