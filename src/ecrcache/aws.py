@@ -20,6 +20,7 @@ import botocore.exceptions
 
 from ecrcache import __version__
 from ecrcache.errors import AwsAccessError, AwsError
+from ecrcache.secrecy import redact, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +185,15 @@ def translate(exc: BaseException, doing: str) -> AwsError:
         return AwsError("no AWS region", hint="set region in the config or pass --region")
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return AwsError(
-            f"cannot reach AWS to {doing}: {exc.kwargs.get('endpoint_url', 'endpoint')}",
+            f"cannot reach AWS to {doing}: "
+            + redact_url(str(exc.kwargs.get("endpoint_url", "endpoint"))),
             hint="check the network, the region and --endpoint-url",
         )
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "Unknown"))
-        msg = str(err.get("Message", "")).strip()
+        # AWS messages may quote a request value (a secret's): redact before it goes anywhere
+        msg = redact(str(err.get("Message", "")).strip())
         op = getattr(exc, "operation_name", None)
         text = f"cannot {doing}: {code}" + (f": {msg}" if msg else "")
         if code in ACCESS_CODES:
@@ -203,7 +206,7 @@ def translate(exc: BaseException, doing: str) -> AwsError:
             )
         return AwsError(text, aws_code=code, operation=op)
     if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return AwsError(f"cannot {doing}: {exc}")
+        return AwsError(redact(f"cannot {doing}: {exc}"))
     raise exc
 
 

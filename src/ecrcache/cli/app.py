@@ -114,6 +114,10 @@ def _global(
 ) -> None:
     if output not in ("text", "json"):
         raise typer.BadParameter("must be 'text' or 'json'", param_hint="--output")
+    if endpoint_url is not None:
+        from ecrcache.endpointurl import check_endpoint_url
+
+        check_endpoint_url(endpoint_url)
     source = ctx.get_parameter_source("config")
     ctx.obj = GlobalOptions(
         config_path=config,
@@ -128,20 +132,31 @@ def _global(
     )
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
+        from ecrcache.secrecy import RedactingFilter
+
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())
         # botocore's loggers stay at WARNING (set in ecrcache.aws): they print request bodies.
 
 
 def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
-    """Print one line (and a hint) to stderr, or the JSON envelope to stdout; return the code."""
+    """Print one line (and a hint) to stderr, or the JSON envelope to stdout; return the code.
+
+    Every text passes through ``secrecy.redact``: no secret value read in this run, and no
+    password in a URL, is printed, whatever message carried it."""
+    from ecrcache.secrecy import redact
+
+    message, hint = redact(exc.message), redact(exc.hint) if exc.hint else exc.hint
+    details = tuple(redact(d) for d in exc.details)
     if as_json:
         from ecrcache.result import envelope, write_json
 
         error: dict[str, Any] = {
             "code": exc.code,
-            "message": exc.message,
-            "hint": exc.hint,
+            "message": message,
+            "hint": hint,
             "exit_code": exc.exit_code,
-            "details": list(exc.details),
+            "details": list(details),
         }
         applied = getattr(exc, "applied", None)
         if applied is not None:
@@ -149,7 +164,7 @@ def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
         write_json(envelope(command, None, error=error), sys.stdout)
     from ecrcache.render.console import error_line
 
-    error_line(exc.message, exc.hint, details=exc.details)
+    error_line(message, hint, details=details)
     return exc.exit_code
 
 
@@ -164,6 +179,15 @@ def app_command_names() -> set[str]:
     return set(COMMAND_MODULES)
 
 
+def _print_traceback(exc: BaseException) -> None:
+    """--debug's traceback, redacted: a chained botocore error may quote a secret value."""
+    import traceback
+
+    from ecrcache.secrecy import redact
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code (tests call this; main() exits with it)."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -174,7 +198,7 @@ def run(argv: list[str] | None = None) -> int:
         return rv if isinstance(rv, int) else 0
     except EcrcacheError as exc:
         if debug:
-            raise
+            _print_traceback(exc)
         return report_error(exc, as_json=as_json, command=_command_name(args))
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
@@ -190,11 +214,13 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         if debug:
-            raise
+            _print_traceback(exc)
+            return EXIT_FAILURE
         from ecrcache.render.console import error_line
+        from ecrcache.secrecy import redact
 
         error_line(
-            f"internal error: {type(exc).__name__}: {exc}",
+            redact(f"internal error: {type(exc).__name__}: {exc}"),
             "run again with --debug for the traceback, and report it",
         )
         return EXIT_FAILURE

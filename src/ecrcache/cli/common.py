@@ -61,7 +61,10 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
             yield Clients(session, region, sandbox=True)
         return
     from ecrcache.aws import make_session
+    from ecrcache.endpointurl import check_endpoint_url
 
+    if os.environ.get("AWS_ENDPOINT_URL"):  # boto3 reads it itself; check it as the option
+        check_endpoint_url(os.environ["AWS_ENDPOINT_URL"], option="AWS_ENDPOINT_URL")
     yield Clients(make_session(opts.profile, region), region, endpoint_url=opts.endpoint_url)
 
 

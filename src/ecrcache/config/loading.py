@@ -20,6 +20,7 @@ from ecrcache.config.base import ConfigProblem, Problem
 from ecrcache.config.rules import did_you_mean
 from ecrcache.config.schema import Config
 from ecrcache.errors import ConfigError
+from ecrcache.inputfile import TooDeep, loads_toml, read_text_capped
 
 # --- loading and error translation -------------------------------------------------------------
 
@@ -28,18 +29,16 @@ def load_config(path: Path) -> Config:
     """Read and validate ``path``. Raises ConfigError naming the file, the key and the fix."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        text = read_text_capped(path, what="config file", error=ConfigError)
     except FileNotFoundError:
         raise ConfigError(
             f"{name}: no such file",
             hint="pass --config PATH (or set ECRCACHE_CONFIG); config.example.toml is a start",
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read: {exc.strerror}") from None
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{name}: not UTF-8 text") from None
+        doc = loads_toml(text)
+    except TooDeep as exc:
+        raise ConfigError(f"{name}: not a config: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{name}: not valid TOML: {exc}",

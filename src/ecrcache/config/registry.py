@@ -4,13 +4,13 @@ pullers and the CI policy. Pure; checked as ECR checks them (botocore model, ECR
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
+from ecrcache.inputfile import loads_json
 from ecrcache.policy import lifecycle
 
 TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
@@ -190,8 +190,8 @@ class TemplateConfig(_RepoSettings):
             raise Problem(f"{self.role_arn!r} is not an IAM role ARN", subpath="role_arn")
         if self.repository_policy is not None:
             try:
-                doc = json.loads(self.repository_policy)
-            except ValueError:
+                doc = loads_json(self.repository_policy)
+            except ValueError:  # TooDeep too
                 raise Problem(
                     "repository_policy is not JSON", subpath="repository_policy"
                 ) from None

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
 from ecrcache.config.upstreams import KINDS, UPSTREAMS, Credentials, upstream
+from ecrcache.secrecy import looks_like_credential
 
 # --- ECR's own rules (botocore model, shared/ECR-FACTS.md section 1) -----------------------------
 
@@ -58,11 +59,31 @@ class ValueSource(StrictModel):
                 "give exactly one of env, file, stdin or command",
                 'e.g. token = { env = "DOCKERHUB_TOKEN" }',
             )
+        pasted = self._pasted_credential()
+        if pasted is not None:
+            raise Problem(
+                f"this looks like a credential itself, not the {pasted[1]} to read it from "
+                "(the value is not shown)",
+                "put the value in an environment variable or a file and name that: "
+                '{ env = "DOCKERHUB_TOKEN" } or { file = "~/.secrets/token" }; '
+                "and rotate the credential if this file was shared",
+                subpath=pasted[0],
+            )
         if self.env is not None and not ENV_NAME_RE.match(self.env):
             raise Problem(f"{self.env!r} is not an environment variable name", subpath="env")
         if self.command is not None and not self.command:
             raise Problem("command must name a program", 'e.g. command = ["pass", "dockerhub"]')
         return self
+
+    def _pasted_credential(self) -> tuple[str, str] | None:
+        """(key, what it should name) when a source holds what looks like the secret itself."""
+        if self.env is not None and looks_like_credential(self.env):
+            return "env", "name of an environment variable"
+        if self.file is not None and looks_like_credential(str(self.file)):
+            return "file", "path of a file"
+        if self.command and any(looks_like_credential(a) for a in self.command):
+            return "command", "command"
+        return None
 
     def describe(self) -> str:
         """Where the value comes from, for messages (never the value)."""

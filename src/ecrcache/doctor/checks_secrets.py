@@ -5,7 +5,6 @@ Values are read only to check their JSON keys; they never reach a finding, a fix
 
 from __future__ import annotations
 
-import json
 import re
 
 from ecrcache.config.rules import SECRET_PREFIX
@@ -23,6 +22,7 @@ from ecrcache.doctor.model import (
     skipped,
 )
 from ecrcache.doctor.secretfix import value_commands
+from ecrcache.inputfile import loads_json
 from ecrcache.reconcile.planning import DEFAULT_SECRET_KEYS
 from ecrcache.reconcile.resources import secret_name_from_arn
 
@@ -183,21 +183,46 @@ def secret_keys(env: Env) -> Finding:
     return passed(f"{len(names)} secret(s) hold JSON with {' and '.join(REQUIRED_KEYS)}")
 
 
+# Key names that are safe to show: what ECR expects under other spellings, and what other tools
+# write (docker login's "auth", Kubernetes' "password").
+EXPECTED_KEY_NAMES = frozenset(
+    {
+        *REQUIRED_KEYS,
+        *(k.lower() for k in REQUIRED_KEYS),
+        *(k.upper() for k in REQUIRED_KEYS),
+        "user",
+        "token",
+        "password",
+        "access_token",
+        "accesstoken",
+        "Username",
+        "AccessToken",
+        "auth",
+        "email",
+        "secret",
+    }
+)
+
+
 def _shape_problem(text: str | None) -> str | None:
     """What is wrong with a secret's value, in words that never quote it."""
     if text is None:
         return "no string value"
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = loads_json(text)
+    except ValueError:  # TooDeep too
         return "the value is not JSON"
     if not isinstance(doc, dict):
         return "the value is not a JSON object"
     missing = [k for k in REQUIRED_KEYS if not isinstance(doc.get(k), str) or not doc.get(k)]
     if missing:
-        others = sorted(k for k in doc if k not in REQUIRED_KEYS)
+        # Keys are named only when they are ones people expect (the usual mistakes); any other
+        # is counted, never named: a key may be the pasted token itself.
+        named = sorted(k for k in doc if k not in REQUIRED_KEYS and k in EXPECTED_KEY_NAMES)
+        others = sum(1 for k in doc if k not in REQUIRED_KEYS and k not in EXPECTED_KEY_NAMES)
+        has = [*named, *([f"{others} other key{'s' if others != 1 else ''}"] if others else [])]
         return f"missing or empty key(s) {', '.join(missing)}" + (
-            f" (has {', '.join(others)})" if others else ""
+            f" (has {', '.join(has)})" if has else ""
         )
     return None
 

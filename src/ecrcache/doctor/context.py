@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.config
 
 from ecrcache.aws import BOTO_CONFIG, Clients
+from ecrcache.secrecy import redact_url
 
 if TYPE_CHECKING:
     from ecrcache.doctor.env import Live
@@ -133,7 +134,8 @@ def build_context(
         account_id=account,
         caller_arn=arn,
         registry_url=registry_url,
-        endpoint_url=clients.endpoint_url if clients else None,
+        # shown, so without any user:password@ it carries
+        endpoint_url=redact_url(clients.endpoint_url) if clients and clients.endpoint_url else None,
         config_path=config_path,
         sandbox=bool(clients and clients.sandbox),
     )

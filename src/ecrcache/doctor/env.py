@@ -7,7 +7,6 @@ Machine paths are injectable (``MachinePaths``) so that tests use temporary dire
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecrcache.doctor.fixes import Commands
+from ecrcache.inputfile import loads_json
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
@@ -108,7 +108,10 @@ class Live:
                 return None
             with aws_errors("read the registry permissions policy"):
                 raise
-        doc = json.loads(text)
+        try:
+            doc = loads_json(text)
+        except ValueError:  # not JSON, or nested beyond reason: no usable policy
+            return None
         return doc if isinstance(doc, dict) else None
 
     def secret_named(self, name: str) -> Secret | None:

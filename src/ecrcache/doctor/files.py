@@ -20,12 +20,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecrcache.config.partitions import dns_suffix_pattern
+from ecrcache.errors import EcrcacheError
+from ecrcache.inputfile import TooDeep, loads_json, loads_toml, read_text_capped
 
 # Registry hosts of private ECR: standard, FIPS, dual-stack, and every partition's DNS suffix.
 ECR_HOST = re.compile(
     r"^[0-9]{12}\.(dkr\.ecr(-fips)?|dkr-ecr(-fips)?)\.[a-z0-9-]+\."
     r"(" + dns_suffix_pattern() + r"|on\.aws)$"
 )
+
+
+def _read(path: Path) -> str:
+    """A machine config file's text, bounded (inputfile); ValueError when it cannot be read."""
+    try:
+        return read_text_capped(path, what="config file")
+    except EcrcacheError as exc:
+        raise ValueError(exc.message) from None
 
 
 def is_ecr(url_or_host: str) -> bool:
@@ -37,10 +47,10 @@ def daemon_mirrors(path: Path) -> list[str] | None:
     """``registry-mirrors`` of a daemon.json; None when the file does not exist.
     Raises ValueError when it is not a JSON object (dockerd would not start)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
     except FileNotFoundError:
         return None
-    doc = json.loads(text) if text.strip() else {}
+    doc = loads_json(text) if text.strip() else {}
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
     mirrors = doc.get("registry-mirrors") or []
@@ -73,8 +83,8 @@ def mirror_hosts(certs_dir: Path) -> tuple[list[Path], list[MirrorHost]]:
     out: list[MirrorHost] = []
     for f in files:
         try:
-            doc = tomllib.loads(f.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            doc = loads_toml(_read(f))
+        except (tomllib.TOMLDecodeError, TooDeep) as exc:
             raise ValueError(f"{f}: not valid TOML: {exc}") from None
         for url, table in (doc.get("host") or {}).items():
             table = table if isinstance(table, dict) else {}
@@ -94,8 +104,8 @@ def mirror_hosts(certs_dir: Path) -> tuple[list[Path], list[MirrorHost]]:
 def containerd_auth_hosts(config_toml: Path) -> set[str]:
     """Hosts given static credentials in containerd's config.toml (CRI ``registry.configs``)."""
     try:
-        doc = tomllib.loads(config_toml.read_text(encoding="utf-8"))
-    except (FileNotFoundError, tomllib.TOMLDecodeError):
+        doc = loads_toml(_read(config_toml))
+    except (FileNotFoundError, ValueError):  # TOMLDecodeError, TooDeep, unreadable
         return set()
     found: set[str] = set()
 

@@ -35,13 +35,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ecrcache.inputfile import loads_json
+
 ACCOUNT_ID = re.compile(r"\d{12}")
 VALUE_LISTS = ("Action", "NotAction", "Resource", "NotResource")
 PRINCIPALS = ("Principal", "NotPrincipal")
 
 
 def _load(doc: str | Mapping[str, Any]) -> Any:
-    return json.loads(doc) if isinstance(doc, str) else doc
+    return loads_json(doc) if isinstance(doc, str) else doc  # bounded: a ValueError if deep
 
 
 def canonical_document(doc: str | Mapping[str, Any], *, partition: str) -> Any:

@@ -16,11 +16,18 @@ from typing import TextIO
 from ecrcache.config.rules import ValueSource
 from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError
+from ecrcache.inputfile import MAX_SECRET_BYTES, read_text_capped
 from ecrcache.reconcile.desired import secret_json
 from ecrcache.reconcile.resources import SecretValue
+from ecrcache.secrecy import looks_like_credential, remember, shown
 
 COMMAND_TIMEOUT = 30.0
 SANDBOX_PLACEHOLDER = "sandbox-placeholder-token"
+
+
+def _name(text: str) -> str:
+    """A variable or file name for a message, unless it looks like a pasted credential."""
+    return "(name not shown: it looks like a credential)" if looks_like_credential(text) else text
 
 
 class Unavailable(Exception):
@@ -37,46 +44,64 @@ class SourceReader:
     _stdin_value: str | None = None
 
     def read(self, source: ValueSource, where: str) -> str:
+        """The value, remembered as secret (``secrecy.redact`` then hides it everywhere)."""
+        value = self._read(source, where)
+        remember(value)
+        return value
+
+    def _read(self, source: ValueSource, where: str) -> str:
         if source.env is not None:
             value = self.environ.get(source.env)
             if not value:
-                raise Unavailable(f"environment variable {source.env} is not set")
+                raise Unavailable(f"environment variable {_name(source.env)} is not set")
             return value
         if source.file is not None:
             path = source.file.expanduser()
             try:
-                return path.read_text(encoding="utf-8").strip()
+                text = read_text_capped(
+                    path, limit=MAX_SECRET_BYTES, what="secret file", error=CredentialSourceError
+                )
             except FileNotFoundError:
-                raise Unavailable(f"file {path} does not exist") from None
-            except OSError as exc:
-                raise CredentialSourceError(
-                    f"{where}: cannot read {path}: {exc.strerror}"
-                ) from None
+                raise Unavailable(f"file {_name(str(path))} does not exist") from None
+            except CredentialSourceError as exc:
+                if looks_like_credential(str(path)):  # never quote what may be a pasted token
+                    raise CredentialSourceError(
+                        f"{where}: cannot read the file it names (name not shown: it looks "
+                        "like a credential)"
+                    ) from None
+                raise CredentialSourceError(f"{where}: {exc.message}", hint=exc.hint) from None
+            return text.strip()
         if source.command is not None:
             return self._command(source.command, where)
         return self._read_stdin(where)
 
     def _command(self, argv: tuple[str, ...], where: str) -> str:
+        prog = shown(argv[0], "program name")
         try:
             done = self.run(
                 list(argv), capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
             )
         except FileNotFoundError:
             raise CredentialSourceError(
-                f"{where}: command {argv[0]!r} not found", hint="check the command's path"
+                f"{where}: command {prog} not found", hint="check the command's path"
             ) from None
         except subprocess.TimeoutExpired:
             raise CredentialSourceError(
-                f"{where}: command {argv[0]!r} did not finish in {COMMAND_TIMEOUT:.0f}s"
+                f"{where}: command {prog} did not finish in {COMMAND_TIMEOUT:.0f}s"
             ) from None
         if done.returncode != 0:
             raise CredentialSourceError(
-                f"{where}: command {argv[0]!r} exited with status {done.returncode}",
+                f"{where}: command {prog} exited with status {done.returncode}",
                 hint="run it yourself to see why (its output is not shown: it may be a secret)",
             )
         value = done.stdout.strip()
+        if len(value.encode()) > MAX_SECRET_BYTES:
+            raise CredentialSourceError(
+                f"{where}: command {prog} printed more than {MAX_SECRET_BYTES} bytes",
+                hint="a Secrets Manager value holds at most 65,536 bytes",
+            )
         if not value:
-            raise CredentialSourceError(f"{where}: command {argv[0]!r} printed nothing")
+            raise CredentialSourceError(f"{where}: command {prog} printed nothing")
         return value
 
     def _read_stdin(self, where: str) -> str:
@@ -87,7 +112,13 @@ class SourceReader:
                     f"{where}: expects the value on standard input, which is a terminal",
                     hint="pipe it in: `pass show dockerhub | ecrcache apply ...`",
                 )
-            self._stdin_value = stream.read().strip()
+            text = stream.read(MAX_SECRET_BYTES + 1)
+            if len(text) > MAX_SECRET_BYTES:
+                raise CredentialSourceError(
+                    f"{where}: standard input holds more than {MAX_SECRET_BYTES} characters",
+                    hint="a Secrets Manager value holds at most 65,536 bytes",
+                )
+            self._stdin_value = text.strip()
         if not self._stdin_value:
             raise CredentialSourceError(f"{where}: standard input was empty")
         return self._stdin_value

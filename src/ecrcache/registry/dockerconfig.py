@@ -17,6 +17,7 @@ from typing import Any
 
 from ecrcache import atomicfile
 from ecrcache.errors import EcrcacheError, UsageError
+from ecrcache.inputfile import TooDeep, loads_json, read_text_capped
 
 # Kubernetes object names (DNS-1123 subdomain) and namespaces (DNS-1123 label).
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -133,15 +134,18 @@ def k8s_secret_yaml(
 def read_config(path: Path) -> dict[str, Any]:
     """The config file as a dict; {} when it does not exist."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_capped(path, what="Docker config file", error=DockerConfigError)
     except FileNotFoundError:
         return {}
-    except OSError as exc:
-        raise DockerConfigError(f"cannot read {path}: {exc.strerror}") from exc
     if not text.strip():
         return {}
     try:
-        doc = json.loads(text)
+        doc = loads_json(text)
+    except TooDeep as exc:
+        raise DockerConfigError(
+            f"{path} is not a Docker config: {exc}",
+            hint="fix or move the file; ecrcache will not overwrite it",
+        ) from exc
     except ValueError as exc:
         raise DockerConfigError(
             f"{path} is not valid JSON (line {getattr(exc, 'lineno', '?')})",

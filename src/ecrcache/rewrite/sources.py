@@ -59,7 +59,13 @@ def read_file(path: Path) -> Text:
 def read_stream(stream: BinaryIO | TextIO, name: str = "stdin") -> bytes:
     """All of ``stream`` (binary, or text as UTF-8); raises UsageError past MAX_BYTES without
     reading further."""
-    chunk = stream.read(MAX_BYTES + 1)
+    try:
+        chunk = stream.read(MAX_BYTES + 1)
+    except OSError as exc:  # a closed or unreadable stdin (EIO, EBADF): a usage problem
+        raise UsageError(
+            f"{name}: cannot be read ({exc.strerror or exc})",
+            hint="pipe the text or references in, or name them as arguments",
+        ) from None
     data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
     if len(data) > MAX_BYTES:
         raise UsageError(

@@ -15,6 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
+from ecrcache.inputfile import TooDeep, loads_json
+
 TAG_STATUSES = ("tagged", "untagged", "any")
 COUNT_TYPES = (
     "imageCountMoreThan",
@@ -207,7 +209,9 @@ def parse(policy: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(policy, Mapping):
         return json.loads(json.dumps(policy))  # a deep, plain copy
     try:
-        doc = json.loads(policy)
+        doc = loads_json(policy)
+    except TooDeep as exc:
+        raise ValueError(f"the policy is {exc}") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"the policy is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict):

@@ -1,0 +1,38 @@
+"""The README's "What ecrcache guarantees" quotes the figures the suites really run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from test_canary import CANARY_RUNS, SOURCES
+from test_hostile_properties import CASES, HOSTILE_CASES_TOTAL
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text()
+    start = text.index("## What ecrcache guarantees")
+    return " ".join(text[start : text.index("\n## ", start + 1)].split())
+
+
+def test_canary_figures_match_the_suite() -> None:
+    section = _section()
+    assert f"*Canary suite* (`tests/cli/test_canary.py`): {CANARY_RUNS} runs" in section
+    assert f"each of the {len(SOURCES)} sources" in section
+
+
+def test_property_figures_match_the_suite() -> None:
+    section = _section()
+    assert f"{HOSTILE_CASES_TOTAL} generated inputs per run" in section
+    quoted = dict(
+        (kind, int(n))
+        for n, kind in re.findall(
+            r"(\d+) (config documents|config texts|image references|"
+            r"YAML files|Compose files|Dockerfiles|Docker config files|option values)",
+            section,
+        )
+    )
+    assert sorted(quoted.values()) == sorted(CASES.values())
+    assert sum(quoted.values()) == HOSTILE_CASES_TOTAL
