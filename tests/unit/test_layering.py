@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "result": 0,
     "atomicfile": 0,
+    "interrupts": 0,
     "__init__": 0,
     "policy": 1,
     "config": 2,

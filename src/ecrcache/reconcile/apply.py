@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecrcache import interrupts
 from ecrcache.aws import Clients
-from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, EcrcacheError
+from ecrcache.errors import ApplyError, EcrcacheError, Interrupted
 from ecrcache.reconcile.handlers.iam import create_iam_policy, delete_iam_policy, update_iam_policy
 from ecrcache.reconcile.handlers.registry import put_registry_policy, update_scanning
 from ecrcache.reconcile.handlers.repositories import (
@@ -59,32 +60,51 @@ Handler = Callable[[ApplyContext, Change], None]
 
 
 def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
-    """Apply every change in order. Deletes come after creates (the plan sorts them so)."""
+    """Apply every change in order. Deletes come after creates (the plan sorts them so).
+
+    Stops at the first failure or Ctrl-C, wherever it lands (in a handler, between changes,
+    in the progress callback), with an error listing exactly the changes made; each is also
+    recorded in the run's ledger (``interrupts.record_applied``) as soon as it is made."""
     done: list[Applied] = []
-    for change in plan.changes:
-        handler = HANDLERS[(change.kind, change.action)]
-        ctx.on_event("start", change)
-        try:
+    current: Change | None = None  # the change whose handler is running, if one is
+    try:
+        for change in plan.changes:
+            handler = HANDLERS[(change.kind, change.action)]
+            entry = Applied(change.address, change.action.value)
+            current = change
+            ctx.on_event("start", change)
             handler(ctx, change)
-        except (EcrcacheError, KeyboardInterrupt) as exc:
-            ctx.on_event("failed", change)
-            applied = tuple(f"{a.action} {a.address}" for a in done)
-            summary = ", ".join(applied) if applied else "nothing"
-            what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
-            first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
-            err = ApplyError(
-                f"{change.action.value} {change.address} {what}{detail}",
-                hint=f"{first}applied before it stopped: {summary}. "
-                "Run apply again: it picks up where this stopped",
-                applied=applied,
-            )
-            if isinstance(exc, KeyboardInterrupt):
-                err.exit_code = EXIT_INTERRUPTED
-            raise err from exc
-        done.append(Applied(change.address, change.action.value))
-        ctx.on_event("done", change)
+            done.append(entry)  # a C call right after the return: no interrupt lands between
+            current = None
+            interrupts.record_applied(f"{entry.action} {entry.address}")
+            ctx.on_event("done", change)
+    except (EcrcacheError, KeyboardInterrupt) as exc:
+        if current is not None:
+            ctx.on_event("failed", current)
+        raise _stopped(exc, current, done) from exc
     return ApplyReport(tuple(done))
+
+
+def _stopped(
+    exc: EcrcacheError | KeyboardInterrupt, current: Change | None, done: list[Applied]
+) -> EcrcacheError:
+    """The error for a run stopped by ``exc``, in ``current``'s handler or (None) between two."""
+    applied = tuple(f"{a.action} {a.address}" for a in done)
+    summary = ", ".join(applied) if applied else "nothing"
+    first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
+    hint = (
+        f"{first}applied before it stopped: {summary}. "
+        "Run apply again: it picks up where this stopped"
+    )
+    if current is None:
+        where = f"after {applied[-1]}" if applied else "before the first change"
+        if isinstance(exc, KeyboardInterrupt):
+            return Interrupted(f"apply interrupted {where}", hint=hint, applied=applied)
+        return ApplyError(f"apply failed {where}: {exc.message}", hint=hint, applied=applied)
+    address = f"{current.action.value} {current.address}"
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(f"{address} interrupted", hint=hint, applied=applied)
+    return ApplyError(f"{address} failed: {exc.message}", hint=hint, applied=applied)
 
 
 HANDLERS: dict[tuple[str, Action], Handler] = {

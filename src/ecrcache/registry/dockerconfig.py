@@ -155,7 +155,7 @@ def read_config(path: Path) -> dict[str, Any]:
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` in one rename; the file never exists with looser mode."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    atomicfile.write_atomic(path, data, mode=mode)
+    atomicfile.write_atomic(path, data, mode=mode, private=True)
 
 
 def update_docker_config(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecrcache import interrupts
 from ecrcache.errors import SandboxError
 
 if TYPE_CHECKING:
@@ -204,7 +205,10 @@ def open_sandbox(*, region: str, state_path: Path | None = None) -> Iterator[bot
             try:
                 yield session
             finally:
-                statefile.write(path, statefile.snapshot())
+                # Ctrl-C waits for the save (``statefile.write`` holds it): every change made
+                # and reported done is in the file, which is the old state or the new one.
+                with interrupts.held():
+                    statefile.write(path, statefile.snapshot())
 
 
 def reset_sandbox(state_path: Path | None = None) -> bool:
