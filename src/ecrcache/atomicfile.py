@@ -91,6 +91,18 @@ def write_atomic(
     _sync_directory(directory)
 
 
+def check_replaceable(path: Path) -> None:
+    """Refuse (UsageError) now what ``write_atomic`` would refuse later, for a caller that
+    reads the file first: reading a FIFO would block, a device would give nonsense."""
+    try:
+        st = os.stat(os.path.realpath(path))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    _refuse_unless_replaceable(path, st)
+
+
 def _refuse_unless_replaceable(path: Path, st: os.stat_result) -> None:
     for test, kind in _KINDS:
         if test(st.st_mode):

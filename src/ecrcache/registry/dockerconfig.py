@@ -166,6 +166,7 @@ def update_docker_config(
     Follows a symlinked config to its target, so dotfile setups keep their link.
     """
     target = (path or default_config_path()).resolve()
+    atomicfile.check_replaceable(target)  # before reading: a FIFO would block the read
     doc = read_config(target)
     data = json.dumps(merge_auths(doc, logins), indent="\t").encode() + b"\n"
     try:
