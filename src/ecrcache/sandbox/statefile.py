@@ -92,15 +92,18 @@ def encode(state: Snapshot) -> bytes:
 
 
 def write(path: Path, state: Snapshot) -> None:
-    """Save ``state``; a Ctrl-C meanwhile waits until the file is complete (``interrupts.held``)
-    and is raised after, so the changes it holds are never lost half-way."""
-    with interrupts.held():
-        write_bytes(path, encode(state))
+    write_bytes(path, encode(state))
 
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write atomically: a temporary file (mode 0600) in the same directory, fsync, os.replace.
-    A reader, or a crash at any point, sees the old content or the new, never a mix."""
+    A reader, or a crash at any point, sees the old content or the new, never a mix. A Ctrl-C
+    meanwhile waits until the file is in place (``interrupts.held``), then is raised."""
+    with interrupts.held():
+        _write_bytes(path, data)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".tmp", dir=path.parent)
     try:
