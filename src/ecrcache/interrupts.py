@@ -10,14 +10,17 @@ change reported done). Python runs signal handlers in the main thread only, so w
 are never interrupted, and ``held()`` outside the main thread does nothing.
 
 The ledger (``record_applied``/``applied``) lists the changes of the run in the order they were
-made, so an interrupt between two changes, or after the last one, still reports them.
+made, so an interrupt between two changes, or after the last one, still reports them; whoever
+must persist a change before it is reported done (the ``--sandbox`` state) registers with
+``persisting``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -28,6 +31,7 @@ class _RunState:
         self.pending = False  # a SIGINT came inside held(): raise it when the block ends
         self.received = False  # a SIGINT came at all during this run
         self.applied: list[str] = []
+        self.persist: list[Callable[[], None]] = []
 
 
 _state = _RunState()
@@ -66,7 +70,21 @@ def received() -> bool:
 
 
 def record_applied(change: str) -> None:
+    """Note ``change`` as made. Whoever must persist it first (the sandbox saves its state,
+    see ``persisting``) does so now, before the change is reported done."""
+    for persist in tuple(_state.persist):
+        persist()
     _state.applied.append(change)
+
+
+@contextlib.contextmanager
+def persisting(save: Callable[[], None]) -> Iterator[None]:
+    """Within the block, run ``save`` each time a change is recorded as made."""
+    _state.persist.append(save)
+    try:
+        yield
+    finally:
+        _state.persist.remove(save)
 
 
 def applied() -> tuple[str, ...]:

@@ -4,13 +4,14 @@ Seeded random points of real ``ecrcache apply`` processes get SIGINT or SIGKILL:
 - against ``ecrcache sandbox serve`` behind a proxy adding latency (each call has time to be
   interrupted in flight), alternating between two configs that differ in every resource, so
   that each apply creates nine resources and deletes nine;
-- in ``--sandbox`` mode, where the process itself holds the simulated account in a state file.
+- in ``--sandbox`` mode, where the process itself holds the simulated account in a state file
+  (saved after each change, before it is reported done).
 
 After a SIGINT: exit 130, no traceback, one ``Error:`` line saying "interrupted", the list of
 what was applied (the JSON envelope under ``-o json``), and each change listed as applied really
 is (the next plan does not propose it again). After either signal the next apply converges and
-the plan after it is empty; in ``--sandbox`` mode the state file is the old state or the new one:
-what remains to do is exactly the full plan minus what was reported applied.
+the plan after it is empty; in ``--sandbox`` mode the state file is always a whole state, and
+after a SIGINT what remains to do is exactly the full plan minus what was reported applied.
 
 The counts are printed at the end of the module (pytest's terminal, also under ``-q``).
 """
@@ -34,12 +35,14 @@ import pytest
 from cli_support import cli
 
 from delay_proxy import DelayProxy
+from ecrcache.sandbox import statefile
 from serve_support import SRC, ServedSandbox, served_sandbox
 
 SEED = int(os.environ.get("ECRCACHE_INTERRUPT_SEED", "16"))
 SERVER_SIGINT_POINTS = 18
 SERVER_SIGKILL_POINTS = 6
 SANDBOX_SIGINT_POINTS = 6
+SANDBOX_SIGKILL_POINTS = 3
 LATENCY_S = 0.02
 TOKEN = "ghp_" + "proof" * 7 + "x"  # a made-up token in GitHub's shape, for the secret
 APPLIED_RE = re.compile(r"applied before it stopped: (.*?)\. Run apply again")
@@ -55,8 +58,11 @@ def _count(name: str) -> None:
 def _print_counts(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and COUNTS:
-        figures = ", ".join(f"{k} {v}" for k, v in sorted(COUNTS.items()))
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not COUNTS:
+        return
+    figures = ", ".join(f"{k} {v}" for k, v in sorted(COUNTS.items()))
+    with capture.global_and_fixture_disabled():  # on the terminal, not in the captured output
         reporter.write_line(f"\ninterrupt proof (seed {SEED}): {figures}")
 
 
@@ -112,15 +118,26 @@ def _changes(doc: dict[str, Any]) -> set[str]:
     return {f"{c['action']} {c['address']}" for c in doc["data"]["changes"]}
 
 
+# The child says "go" once the interpreter is up, then runs `python -m ecrcache ARGS`: times are
+# counted from there, since a signal landing in the interpreter's own start-up (its site import)
+# comes before any ecrcache code can run. tests/cli/test_interrupts.py covers ecrcache's start-up.
+_GO_THEN_ECRCACHE = (
+    "import runpy, sys; print('go', flush=True); sys.argv[0] = 'ecrcache'; "
+    "runpy.run_module('ecrcache', run_name='__main__', alter_sys=True)"
+)
+
+
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ecrcache", *args],
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _GO_THEN_ECRCACHE, *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stdout is not None and proc.stdout.readline() == "go\n"
+    return proc
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -154,7 +171,7 @@ def _signal_at_point(
     """Send ``sig`` at a random point: a random time into the run, or while the k-th call
     is in flight. False if the process had already finished."""
     if proxy is None or rng.random() < 0.2:
-        time.sleep(rng.uniform(0.05, 1.5))  # start-up, config, first calls
+        time.sleep(rng.uniform(0, 1.5))  # start-up, config, first calls
     else:
         target = proxy.requests + rng.randint(1, full)
         while not proxy.wait_for(target, timeout=0.05):
@@ -263,26 +280,37 @@ def test_interrupts_at_random_points_of_a_sandbox_apply_leave_the_old_or_new_sta
     assert code == 0, err
     full = _changes(json.loads(out))
     args = ["--sandbox", "apply", "-c", str(configs["b"]), "--yes", "--prune", "--force"]
-    delivered_points = 0
-    while delivered_points < SANDBOX_SIGINT_POINTS:
-        shutil.copy(pristine, state)
-        proc = _spawn([*args, "-o", "json"], _env({"ECRCACHE_SANDBOX_STATE": str(state)}))
-        delivered = _signal_at_point(proc, None, rng, 0, signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-        if not delivered:
-            _count("sandbox: finished before the signal (retried)")
-            continue
-        delivered_points += 1
-        _count("sandbox SIGINT points")
-        applied = _check_interrupted(proc.returncode, out, err, as_json=True)
-        # Old or new: what remains is the full plan less exactly what was reported applied.
+    plan = [signal.SIGINT] * SANDBOX_SIGINT_POINTS + [signal.SIGKILL] * SANDBOX_SIGKILL_POINTS
+    rng.shuffle(plan)
+    for sig in plan:
+        delivered = False
+        while not delivered:  # a run that finished first is no point: try again
+            shutil.copy(pristine, state)
+            proc = _spawn([*args, "-o", "json"], _env({"ECRCACHE_SANDBOX_STATE": str(state)}))
+            delivered = _signal_at_point(proc, None, rng, 0, sig)
+            out, err = proc.communicate(timeout=120)
+            if not delivered:
+                _count("sandbox: finished before the signal (retried)")
+        assert statefile.read(state) is not None  # a whole state, old or new, never a torn one
+        if sig == signal.SIGKILL:
+            assert proc.returncode == -signal.SIGKILL, (proc.returncode, err)
+            _count("sandbox SIGKILL points")
+            applied: tuple[str, ...] | None = None
+        else:
+            _count("sandbox SIGINT points")
+            applied = _check_interrupted(proc.returncode, out, err, as_json=True)
         code, out, err = cli(capsys, *args, "-o", "json")
         assert code == 0, err
         remaining = _changes(json.loads(out))
-        expected = set() if applied is None else full - set(applied)
-        assert remaining == expected, (applied, remaining)
+        if sig == signal.SIGKILL:
+            assert remaining <= full, remaining  # some prefix of the plan was kept, no more
+        else:
+            # Old or new, and as reported: what remains is the full plan less what was applied.
+            expected = set() if applied is None else full - set(applied)
+            assert remaining == expected, (applied, remaining)
         code, out, err = cli(
             capsys, "--sandbox", "plan", "-c", str(configs["b"]), "--prune",
             "--detailed-exitcode",
         )  # fmt: skip
         assert code == 0, out + err
+    assert COUNTS["sandbox SIGINT points"] == SANDBOX_SIGINT_POINTS

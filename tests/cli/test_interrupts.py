@@ -118,23 +118,29 @@ def test_sigint_after_the_last_change_gives_the_envelope_with_every_change(
     assert _plan_is_empty(capsys)
 
 
+@pytest.mark.parametrize("nth_save", [1, 7, CHANGES + 1])
 def test_sigint_while_the_sandbox_saves_keeps_every_change_shown_done(
-    aws_env: Path, patch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    nth_save: int, aws_env: Path, patch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The state is saved after each change, before it is shown done, and once more at the end.
     saves = [0]
 
-    def first_save() -> bool:
+    def that_save() -> bool:
         saves[0] += 1
-        return saves[0] == 1
+        return saves[0] == nth_save
 
-    _interrupt_on(patch, statefile, "encode", when=first_save)
-    code, _, err = cli(capsys, *APPLY)
-    assert code == 130, err
-    assert err.count(": done") == CHANGES  # every change was shown done...
+    _interrupt_on(patch, statefile, "encode", when=that_save)
+    code, _, apply_err = cli(capsys, *APPLY)
+    assert code == 130, apply_err
+    made = min(nth_save, CHANGES)
+    # Shown done: what was saved (the change whose save was interrupted is not shown done)...
+    assert apply_err.count(": done") == (made if nth_save > CHANGES else made - 1)
     patch.undo()
-    assert statefile.read(aws_env) is not None  # ...the state that holds them was saved...
-    assert _plan_is_empty(capsys)
-    assert _listed(err) == CHANGES  # ...and they are reported applied
+    assert statefile.read(aws_env) is not None  # ...the state holding them was saved...
+    code, out, err = cli(capsys, "--sandbox", "plan", "-c", str(CONFIG), "-o", "json")
+    assert code == 0, err
+    assert len(json.loads(out)["data"]["changes"]) == CHANGES - made
+    assert _listed(apply_err) == made  # ...and they are reported applied
 
 
 def test_sigint_in_plan_is_one_line_and_the_json_envelope(

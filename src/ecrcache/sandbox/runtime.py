@@ -202,13 +202,20 @@ def open_sandbox(*, region: str, state_path: Path | None = None) -> Iterator[bot
                 from ecrcache.sandbox.seed import seed
 
                 seed(session.client("iam"))
-            try:
-                yield session
-            finally:
-                # Ctrl-C waits for the save (``statefile.write`` holds it): every change made
-                # and reported done is in the file, which is the old state or the new one.
+
+            def save() -> None:
+                # Ctrl-C waits for the save (``interrupts.held``): the file is the old state or
+                # the new one, and holds every change made and reported done.
                 with interrupts.held():
                     statefile.write(path, statefile.snapshot())
+
+            try:
+                # Saved after every change too, before apply reports it done: even a SIGKILL
+                # then loses no change that was shown done, as in a real account.
+                with interrupts.persisting(save):
+                    yield session
+            finally:
+                save()
 
 
 def reset_sandbox(state_path: Path | None = None) -> bool:
