@@ -171,7 +171,7 @@ def _signal_at_point(
     """Send ``sig`` at a random point: a random time into the run, or while the k-th call
     is in flight. False if the process had already finished."""
     if proxy is None or rng.random() < 0.2:
-        time.sleep(rng.uniform(0, 1.5))  # start-up, config, first calls
+        time.sleep(rng.uniform(0.02, 1.5))  # start-up (after runpy's lookup), config, calls
     else:
         target = proxy.requests + rng.randint(1, full)
         while not proxy.wait_for(target, timeout=0.05):
