@@ -111,3 +111,16 @@ class SandboxError(EcrcacheError):
 
     exit_code = EXIT_FAILURE
     code = "sandbox"
+
+
+class Interrupted(EcrcacheError):
+    """Ctrl-C (SIGINT) stopped the run; ``applied`` lists the changes made before it did."""
+
+    exit_code = EXIT_INTERRUPTED
+    code = "interrupted"
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, applied: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.applied = applied

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, plan
 
-from ecrcache.errors import EXIT_INTERRUPTED, ApplyError
+from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, Interrupted
 from ecrcache.reconcile.apply import ApplyContext, run
 from ecrcache.reconcile.bounded import CONCURRENCY
 from ecrcache.sandbox.pulls import simulate_pull
@@ -228,7 +228,7 @@ def test_ctrl_c_stops_the_pool_and_reports_what_was_done(
                 os.kill(os.getpid(), signal.SIGINT)
 
     c = clients(unbackfilled)
-    with pytest.raises(ApplyError) as caught:
+    with pytest.raises(Interrupted) as caught:
         run(
             result.plan,
             ApplyContext(clients=c, account_id=result.account_id, region=REGION, on_event=on_event),

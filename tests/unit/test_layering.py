@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "inputfile": 0,
     "secrecy": 0,
     "endpointurl": 0,
+    "interrupts": 0,
     "__init__": 0,
     "policy": 1,
     "config": 2,

@@ -17,9 +17,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from ecrcache import __version__
+from ecrcache import __version__, interrupts
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
-from ecrcache.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, EcrcacheError
+from ecrcache.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    EcrcacheError,
+    Interrupted,
+)
 
 
 class LazyCommandGroup(TyperGroup):
@@ -189,13 +195,30 @@ def _print_traceback(exc: BaseException) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI on ``argv`` and return the exit code (tests call this; main() exits with it)."""
+    """Run the CLI on ``argv`` and return the exit code (tests call this; main() exits with it).
+
+    Ctrl-C anywhere in the run ends in exit 130, one line and the changes made before it
+    (``interrupts``), the JSON envelope too under ``--output json``."""
+    restore = interrupts.install()
+    try:
+        return _run(argv)
+    finally:
+        restore()
+
+
+def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
     as_json = wants_json(args)
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)
-        return rv if isinstance(rv, int) else 0
+        code = rv if isinstance(rv, int) else 0
+        if code == EXIT_INTERRUPTED and interrupts.received():
+            # typer turned KeyboardInterrupt into a bare `Exit(130)`: say so, and what was done
+            return report_interrupt(as_json=as_json, command=_command_name(args))
+        return code
+    except Interrupted as exc:
+        return report_error(exc, as_json=as_json, command=_command_name(args))
     except EcrcacheError as exc:
         if debug:
             _print_traceback(exc)
@@ -210,8 +233,7 @@ def run(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"Error: {exc}\n")
         return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
     except (typer.Abort, KeyboardInterrupt):
-        sys.stderr.write("ecrcache: interrupted\n")
-        return EXIT_INTERRUPTED
+        return report_interrupt(as_json=as_json, command=_command_name(args))
     except Exception as exc:
         if debug:
             _print_traceback(exc)
@@ -226,5 +248,23 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def report_interrupt(*, as_json: bool, command: str) -> int:
+    """Report a Ctrl-C that landed outside apply's handlers, with the run's ledger."""
+    done = interrupts.applied()
+    hint = None
+    if done or command == "apply":
+        summary = ", ".join(done) if done else "nothing"
+        hint = (
+            f"applied before it stopped: {summary}. Run apply again: it picks up where this stopped"
+        )
+    return report_error(
+        Interrupted(f"{command} interrupted", hint=hint, applied=done),
+        as_json=as_json,
+        command=command,
+    )
+
+
 def main() -> None:
-    sys.exit(run())
+    from ecrcache.cli.entry import main as entry_main  # the entry point, light to import
+
+    entry_main()

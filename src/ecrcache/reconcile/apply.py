@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecrcache import interrupts
 from ecrcache.aws import Clients
-from ecrcache.errors import EXIT_INTERRUPTED, ApplyError, EcrcacheError
+from ecrcache.errors import ApplyError, EcrcacheError, Interrupted
 from ecrcache.reconcile.bounded import Stopped, run_bounded
 from ecrcache.reconcile.handlers.iam import create_iam_policy, delete_iam_policy, update_iam_policy
 from ecrcache.reconcile.handlers.registry import put_registry_policy, update_scanning
@@ -63,34 +64,54 @@ Handler = Callable[[ApplyContext, Change], None]
 def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
     """Apply every change in order. Deletes come after creates (the plan sorts them so). A run
     of changes of a kind in ``POOLED`` (backfill's writes: one repository each, independent of
-    each other) goes through the bounded pool (``bounded``); the rest one after another."""
+    each other) goes through the bounded pool (``bounded``); the rest one after another.
+
+    Stops at the first failure or Ctrl-C, wherever it lands (in a handler, between changes,
+    in the progress callback), with an error listing exactly the changes made; each is also
+    recorded in the run's ledger (``interrupts.record_applied``) as soon as it is made."""
     done: list[Applied] = []
     changes = plan.changes
+    current: Change | None = None  # the change whose handler is running, if one is
     i = 0
-    while i < len(changes):
-        change = changes[i]
-        key = (change.kind, change.action)
-        j = i + 1
-        while key in POOLED and j < len(changes) and (changes[j].kind, changes[j].action) == key:
-            j += 1
-        if j - i > 1:
-            _run_pooled(changes[i:j], ctx, done)
-        else:
-            _run_one(change, ctx, done)
-        i = j
+    try:
+        while i < len(changes):
+            change = changes[i]
+            key = (change.kind, change.action)
+            j = i + 1
+            while key in POOLED and j < len(changes) and _key(changes[j]) == key:
+                j += 1
+            if j - i > 1:
+                _run_pooled(changes[i:j], ctx, done)
+            else:
+                handler = HANDLERS[key]
+                entry = Applied(change.address, change.action.value)
+                current = change
+                ctx.on_event("start", change)
+                handler(ctx, change)
+                done.append(entry)  # a C call right after the return: no interrupt lands between
+                current = None
+                interrupts.record_applied(f"{entry.action} {entry.address}")
+                ctx.on_event("done", change)
+            i = j
+    except _PoolStopped as stop:
+        raise stop.error from stop.error.__cause__
+    except (EcrcacheError, KeyboardInterrupt) as exc:
+        if current is not None:
+            ctx.on_event("failed", current)
+        raise _stopped(exc, current, done) from exc
     return ApplyReport(tuple(done))
 
 
-def _run_one(change: Change, ctx: ApplyContext, done: list[Applied]) -> None:
-    handler = HANDLERS[(change.kind, change.action)]
-    ctx.on_event("start", change)
-    try:
-        handler(ctx, change)
-    except (EcrcacheError, KeyboardInterrupt) as exc:
-        ctx.on_event("failed", change)
-        raise _stopped(change, exc, done) from exc
-    done.append(Applied(change.address, change.action.value))
-    ctx.on_event("done", change)
+def _key(change: Change) -> tuple[str, Action]:
+    return (change.kind, change.action)
+
+
+class _PoolStopped(Exception):
+    """The pool stopped: ``error`` is already the run's final error."""
+
+    def __init__(self, error: EcrcacheError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _run_pooled(changes: Sequence[Change], ctx: ApplyContext, done: list[Applied]) -> None:
@@ -103,6 +124,7 @@ def _run_pooled(changes: Sequence[Change], ctx: ApplyContext, done: list[Applied
     def finished(change: Change) -> None:
         reported.add(id(change))
         done.append(Applied(change.address, change.action.value))
+        interrupts.record_applied(f"{change.action.value} {change.address}")
         ctx.on_event("start", change)
         ctx.on_event("done", change)
 
@@ -118,27 +140,30 @@ def _run_pooled(changes: Sequence[Change], ctx: ApplyContext, done: list[Applied
         at = stopped.item if isinstance(stopped.item, Change) else None
         if at is not None:
             ctx.on_event("failed", at)
-        raise _stopped(at, exc, done) from exc
+        error = _stopped(exc, at, done)
+        error.__cause__ = exc
+        raise _PoolStopped(error) from None
 
 
 def _stopped(
-    change: Change | None, exc: EcrcacheError | KeyboardInterrupt, done: Sequence[Applied]
-) -> ApplyError:
-    """The ApplyError for a stop at ``change`` (None: Ctrl-C between pooled changes)."""
+    exc: EcrcacheError | KeyboardInterrupt, current: Change | None, done: Sequence[Applied]
+) -> EcrcacheError:
+    """The error for a run stopped by ``exc``, in ``current``'s handler or (None) between two."""
     applied = tuple(f"{a.action} {a.address}" for a in done)
-    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-    detail = f": {exc.message}" if isinstance(exc, EcrcacheError) else ""
     first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
-    where = "apply" if change is None else f"{change.action.value} {change.address}"
-    err = ApplyError(
-        f"{where} {what}{detail}",
-        hint=f"{first}applied before it stopped: {_summary(done)}. "
-        "Run apply again: it picks up where this stopped",
-        applied=applied,
+    hint = (
+        f"{first}applied before it stopped: {_summary(done)}. "
+        "Run apply again: it picks up where this stopped"
     )
+    if current is None:
+        where = f"after {applied[-1]}" if applied else "before the first change"
+        if isinstance(exc, KeyboardInterrupt):
+            return Interrupted(f"apply interrupted {where}", hint=hint, applied=applied)
+        return ApplyError(f"apply failed {where}: {exc.message}", hint=hint, applied=applied)
+    address = f"{current.action.value} {current.address}"
     if isinstance(exc, KeyboardInterrupt):
-        err.exit_code = EXIT_INTERRUPTED
-    return err
+        return Interrupted(f"{address} interrupted", hint=hint, applied=applied)
+    return ApplyError(f"{address} failed: {exc.message}", hint=hint, applied=applied)
 
 
 SHOWN = 10  # changes named in the hint; beyond, counted by kind

@@ -159,7 +159,7 @@ def read_config(path: Path) -> dict[str, Any]:
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` in one rename; the file never exists with looser mode."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    atomicfile.write_atomic(path, data, mode=mode)
+    atomicfile.write_atomic(path, data, mode=mode, private=True)
 
 
 def update_docker_config(
@@ -170,6 +170,7 @@ def update_docker_config(
     Follows a symlinked config to its target, so dotfile setups keep their link.
     """
     target = (path or default_config_path()).resolve()
+    atomicfile.check_replaceable(target)  # before reading: a FIFO would block the read
     doc = read_config(target)
     data = json.dumps(merge_auths(doc, logins), indent="\t").encode() + b"\n"
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ecrcache import interrupts
 from ecrcache.errors import SandboxError
 
 if TYPE_CHECKING:
@@ -201,10 +202,20 @@ def open_sandbox(*, region: str, state_path: Path | None = None) -> Iterator[bot
                 from ecrcache.sandbox.seed import seed
 
                 seed(session.client("iam"))
+
+            def save() -> None:
+                # Ctrl-C waits for the save (``interrupts.held``): the file is the old state or
+                # the new one, and holds every change made and reported done.
+                with interrupts.held():
+                    statefile.write(path, statefile.snapshot())
+
             try:
-                yield session
+                # Saved after every change too, before apply reports it done: even a SIGKILL
+                # then loses no change that was shown done, as in a real account.
+                with interrupts.persisting(save):
+                    yield session
             finally:
-                statefile.write(path, statefile.snapshot())
+                save()
 
 
 def reset_sandbox(state_path: Path | None = None) -> bool:

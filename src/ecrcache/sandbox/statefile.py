@@ -5,8 +5,9 @@ moto 5.2.5 has no persistence of its own. Its backends pickle, except for the lo
 starts with a magic line and records the moto version: pickled backends only load into the moto
 that wrote them, so another version is reported as incompatible instead of half-loading.
 
-Pickle runs code named in the file: the file is the user's own (mode 0600, in their state
-directory), so it is trusted as their Python environment is.
+Pickle runs code named in the file: it is loaded only when it is a regular file owned by the
+user running ecrcache and writable by no one else (``_check_trusted``), as ssh treats its keys;
+then it is trusted as their Python environment is.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import contextlib
 import io
 import os
 import pickle
+import stat
 import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any
 
+from ecrcache import interrupts
 from ecrcache.errors import SandboxError
 
 MAGIC = b"ECRCACHE-SANDBOX-STATE\n"
@@ -94,7 +97,13 @@ def write(path: Path, state: Snapshot) -> None:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write atomically: a temporary file (mode 0600) in the same directory, fsync, os.replace.
-    A reader, or a crash at any point, sees the old content or the new, never a mix."""
+    A reader, or a crash at any point, sees the old content or the new, never a mix. A Ctrl-C
+    meanwhile waits until the file is in place (``interrupts.held``), then is raised."""
+    with interrupts.held():
+        _write_bytes(path, data)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".sandbox-", suffix=".tmp", dir=path.parent)
     try:
@@ -110,9 +119,28 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _check_trusted(path: Path, st: os.stat_result) -> None:
+    """Refuse a state file another user could have written: unpickling it runs its code."""
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        raise SandboxError(
+            f"refusing to load the sandbox state {path}: it belongs to uid {st.st_uid}, not to "
+            f"you (uid {uid}), and loading it runs the code it holds",
+            hint=f"if you trust it, `chown {uid} {path}`; otherwise {RESET_HINT}",
+        )
+    if st.st_mode & 0o022:
+        raise SandboxError(
+            f"refusing to load the sandbox state {path}: others may write it "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}), and loading it runs the code it holds",
+            hint=f"if you trust it, `chmod 600 {path}`; otherwise {RESET_HINT}",
+        )
+
+
 def read(path: Path) -> Snapshot | None:
     """The saved backends, None if there is no file; SandboxError if it cannot be used."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open below
+            raise SandboxError(f"the sandbox state {path} is not a regular file", hint=RESET_HINT)
         f: IO[bytes] = path.open("rb")
     except FileNotFoundError:
         return None
@@ -121,6 +149,7 @@ def read(path: Path) -> Snapshot | None:
             f"cannot read the sandbox state {path}: {exc.strerror}", hint=RESET_HINT
         ) from exc
     with f:
+        _check_trusted(path, os.fstat(f.fileno()))  # the file opened, not what the path is now
         if f.read(len(MAGIC)) != MAGIC:
             raise SandboxError(
                 f"the sandbox state {path} is not an ecrcache state file", hint=RESET_HINT
