@@ -1,10 +1,10 @@
-"""``ecrcache export cloudformation``: the desired state as a CloudFormation template. No AWS call."""
+"""``ecrcache export cloudformation``: the desired state as a CloudFormation template (offline)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -37,7 +37,6 @@ def cloudformation(
     region = region_for(opts, config)
     template = cloudformation_template(config, region=region)
     parameters = sorted(template.get("Parameters", {}))
-    text = json.dumps(template, indent=2) + "\n" if opts.json and out is None else None
     if out is not None:
         from ecrcache.atomicfile import write_atomic
 
@@ -48,8 +47,12 @@ def cloudformation(
                 f"cannot write {out}: {exc.strerror}", hint="check the directory exists"
             ) from None
     if opts.json:
-        data = {"region": region, "out": str(out) if out else None, "parameters": parameters}
-        if text is not None:
+        data: dict[str, Any] = {
+            "region": region,
+            "out": str(out) if out else None,
+            "parameters": parameters,
+        }
+        if out is None:  # the template itself is the JSON output
             data["template"] = template
         emit_json("export", data)
         return
@@ -59,5 +62,6 @@ def cloudformation(
         from ecrcache.render.console import note
 
         note(
-            f"pass these parameters to the stack (secrets, never in the template): {', '.join(parameters)}"
+            "pass these parameters to the stack (secrets, never in the template): "
+            + ", ".join(parameters)
         )
