@@ -5,7 +5,11 @@ ships: cfnlint/data/schemas/resources, looked up through providers/us_east_1.py'
 AWS::ECR::PullThroughCacheRule, AWS::ECR::RepositoryCreationTemplate, AWS::ECR::Repository
 (with its LifecyclePolicy.LifecyclePolicyText), AWS::ECR::RegistryScanningConfiguration,
 AWS::ECR::RegistryPolicy, AWS::IAM::ManagedPolicy, AWS::SecretsManager::Secret. The API names
-are botocore's service models (data/ecr, secretsmanager, iam service-2.json).
+are botocore's service models (data/ecr, secretsmanager, iam service-2.json). The same names are
+in the CloudFormation Template Reference, e.g.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-pullthroughcacherule.html
+(and aws-resource-ecr-repositorycreationtemplate, -ecr-repository, -ecr-registrypolicy,
+-ecr-registryscanningconfiguration, -iam-managedpolicy, -secretsmanager-secret).
 
 ``cloudformation.py`` builds the template from the desired state; the tests capture what apply
 really sends against the sandbox and map it through ``cfn_properties`` to prove both agree.

@@ -19,7 +19,7 @@ import yaml
 from ecrcache.config.rules import CredentialsConfig
 from ecrcache.config.schema import Config
 from ecrcache.reconcile.desired import desired_state, secret_json
-from ecrcache.reconcile.resources import Repository, Rule, Template
+from ecrcache.reconcile.resources import MANAGED_TAGS, Repository, Rule, Template
 
 # desired_state writes this where the account ID goes; Fn::Sub fills it in per stack instance.
 ACCOUNT = "${AWS::AccountId}"
@@ -27,9 +27,10 @@ ACCOUNT = "${AWS::AccountId}"
 SECRET_DESCRIPTION = "Upstream registry credentials for an ECR pull-through cache rule"
 CI_POLICY_DESCRIPTION = "ecrcache: least privilege for CI/CD on the ECR pull-through cache"
 SECRET_ARN_PATTERN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$"
+# Plain words secret_json's JSON escaping keeps as they are, replaced by parameter references.
+_USER_MARK, _TOKEN_MARK = "ECRCACHEUSERMARK", "ECRCACHETOKENMARK"
 # Resources that hold data: a deleted stack (or a replaced resource) leaves them in place, as
 # apply never deletes without --prune.
-_USER_MARK, _TOKEN_MARK = "ECRCACHEUSERMARK", "ECRCACHETOKENMARK"
 _RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
 
@@ -105,24 +106,26 @@ def _secret(
     cred: CredentialsConfig, ids: _LogicalIds, params: dict[str, Any], resources: dict[str, Any]
 ) -> Any:
     """Declare one secret (parameters and, when ecrcache manages it, the resource); return what
-    a rule's CredentialArn holds: a Ref to the secret resource or to the ARN parameter."""
+    a rule's CredentialArn holds: a Ref to the secret resource (Ref of an
+    AWS::SecretsManager::Secret is its ARN: the schema's primaryIdentifier, /properties/Id) or
+    to the ARN parameter."""
     logical = ids.of("Secret", cred.secret)
     if not cred.managed:
-        name = f"{logical}Arn"
+        name = ids.unique(f"{logical}Arn")  # parameters share the resources' namespace
         params[name] = {
             "Type": "String",
             "AllowedPattern": SECRET_ARN_PATTERN,
             "Description": f"The ARN of the existing secret {cred.secret} (in this account)",
         }
         return {"Ref": name}
-    token = f"{logical}Token"
+    token = ids.unique(f"{logical}Token")
     params[token] = _no_echo(f"The upstream access token of the secret {cred.secret}")
     if isinstance(cred.username, str):
         user_text, user_ref = cred.username, None
     else:
-        user_text, user_ref = _USER_MARK, f"{logical}Username"
+        user_text, user_ref = _USER_MARK, ids.unique(f"{logical}Username")
         params[user_ref] = _no_echo(f"The upstream username of the secret {cred.secret}")
-    # secret_json is the body apply writes (JSON-escaped); the marks are plain words it keeps
+    # secret_json is the body apply writes (JSON-escaped)
     body = _escape(secret_json(user_text, _TOKEN_MARK)).replace(_TOKEN_MARK, "${" + token + "}")
     if user_ref is not None:
         body = body.replace(_USER_MARK, "${" + user_ref + "}")
@@ -133,7 +136,7 @@ def _secret(
                 "Name": cred.secret,
                 "Description": SECRET_DESCRIPTION,
                 "SecretString": {"Fn::Sub": body},
-                "Tags": [{"Key": "managed-by", "Value": "ecrcache"}],
+                "Tags": _tags(MANAGED_TAGS),
             },
         ),
         **_RETAIN,
@@ -250,7 +253,13 @@ class _LogicalIds:
         self._used: set[str] = set()
 
     def of(self, kind: str, name: str) -> str:
-        base = kind + "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name))
+        """``kind`` and ``name`` in CamelCase, e.g. ("Rule", "docker-hub") → RuleDockerHub."""
+        return self.unique(
+            kind + "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name))
+        )
+
+    def unique(self, base: str) -> str:
+        """``base``, or ``base`` with a number when taken (the limit is 255 characters)."""
         base = base[:200]
         out, n = base, 2
         while out in self._used:

@@ -51,3 +51,24 @@ def test_a_bare_config_is_a_bare_template() -> None:
     template = cloudformation_template(cfg, region="af-south-1")
     assert "Parameters" not in template
     assert [r["Type"] for r in template["Resources"].values()] == ["AWS::ECR::PullThroughCacheRule"]
+
+
+def test_parameters_and_resources_never_share_a_logical_id() -> None:
+    """CloudFormation has one namespace for both: secret ``hub``'s token parameter and secret
+    ``hub-token``'s resource would both be SecretEcrPullthroughcacheHubToken."""
+
+    def cred(name: str) -> dict[str, object]:
+        return {"secret": f"ecr-pullthroughcache/{name}", "username": "u", "token": {"env": "T"}}
+
+    cfg = parse_config(
+        {
+            "region": "af-south-1",
+            "rules": {
+                "hub": {"upstream": "docker-hub", "credentials": cred("hub")},
+                "hub2": {"upstream": "docker-hub", "credentials": cred("hub-token")},
+            },
+        }
+    )
+    template = cloudformation_template(cfg, region="af-south-1")
+    ids = [*template["Parameters"], *template["Resources"]]
+    assert len(ids) == len(set(ids)) == 6
