@@ -87,6 +87,7 @@ def test_error_envelope(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
         ["test-pull", "nginx:1.27"],
         ["warm", "nginx:1.27"],
         ["rewrite", "--account-id", "123456789012", "nginx:1.27"],
+        ["export", "cloudformation"],
     ],
     ids=lambda a: a[0] if a[0] != "sandbox" else "sandbox-status",
 )

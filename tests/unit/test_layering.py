@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "reconcile": 4,
     "registry": 4,
     "cost": 5,
+    "export": 5,
     "doctor": 6,
     "render": 7,
     "cli": 8,
@@ -55,6 +56,7 @@ PURE = (
     "reconcile.resources",
     "cost.report",
     "cost.pricing",
+    "export",
 )
 NO_TERMINAL = (*PURE, "reconcile", "cost", "registry", "sandbox", "doctor", "aws")
 

@@ -83,6 +83,7 @@ COMMAND_MODULES: dict[str, str] = {
     "doctor": "ecrcache.cli.doctor",
     "warm": "ecrcache.cli.warm",
     "node-config": "ecrcache.cli.nodeconfig",
+    "export": "ecrcache.cli.export",
 }
 
 
