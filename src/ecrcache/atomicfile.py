@@ -10,6 +10,7 @@ Every failure is an EcrcacheError of one line, never a bare OSError.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -143,7 +144,8 @@ def _sync_directory(directory: Path) -> None:
 def _cannot(path: Path, exc: OSError, *, directory: Path | None = None) -> FileWriteError:
     why = (exc.strerror or str(exc)).lower()
     where = f" (cannot create a file in {directory})" if directory is not None else ""
-    return FileWriteError(
-        f"cannot write {path}: {why}{where}",
-        hint="check the permissions of the file and its directory, and the free space",
-    )
+    if exc.errno == errno.ENOENT:
+        hint = f"check that the directory {path.parent} exists (ecrcache does not create it)"
+    else:
+        hint = "check the permissions of the file and its directory, and the free space"
+    return FileWriteError(f"cannot write {path}: {why}{where}", hint=hint)
