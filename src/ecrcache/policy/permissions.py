@@ -44,6 +44,8 @@ class Scope(Enum):
     CACHE_SECRETS = "CacheSecrets"  # secret:ecr-pullthroughcache/*
     CI_POLICY = "CiPolicy"  # the managed policy ecrcache maintains for CI
     PASSED_ROLES = "PassedRoles"  # custom role ARNs given to rules and templates
+    MONITORING = "Monitoring"  # [monitoring]'s rule, topic, log group and budget, by ARN
+    MONITORING_ANY = "MonitoringAccount"  # its calls without resource-level permissions
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,83 @@ PERMISSIONS: tuple[Permission, ...] = (
         Scope.CI_POLICY,
         ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
         "read the CI policy",
+    ),
+    # [monitoring] (Service Authorization Reference: EventBridge rule/*, SNS topic, CloudWatch
+    # Logs log-group, AWS Budgets budget resource types; CloudWatch Logs DescribeLogGroups and
+    # the *ResourcePolicy actions take no resource type: "*"). Budgets' API calls are
+    # authorized as budgets:ViewBudget (Describe*) and budgets:ModifyBudget (Create/Update/
+    # Delete budget and notification); a call carrying tags needs the service's TagResource too.
+    _p(
+        "plan",
+        Scope.MONITORING,
+        [
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "logs:ListTagsForResource",
+            "budgets:ViewBudget",
+            "budgets:ListTagsForResource",
+        ],
+        "read [monitoring]'s rule, topic, log group and budget by name",
+    ),
+    _p(
+        "plan",
+        Scope.MONITORING_ANY,
+        ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies"],
+        "find the log group and the logs resource policy (no resource-level permissions)",
+    ),
+    _p(
+        "import",
+        Scope.MONITORING,
+        [
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "logs:ListTagsForResource",
+            "budgets:ViewBudget",
+            "budgets:ListTagsForResource",
+        ],
+        "read [monitoring] back under ecrcache's default names",
+    ),
+    _p(
+        "import",
+        Scope.MONITORING_ANY,
+        ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies"],
+        "find the log group and the logs resource policy",
+    ),
+    _p(
+        "apply.monitoring",
+        Scope.MONITORING,
+        [
+            "events:PutRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:DeleteRule",
+            "events:TagResource",
+            "sns:CreateTopic",
+            "sns:SetTopicAttributes",
+            "sns:TagResource",
+            "sns:DeleteTopic",
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DeleteRetentionPolicy",
+            "logs:TagResource",
+            "logs:DeleteLogGroup",
+            "budgets:ModifyBudget",
+            "budgets:TagResource",
+        ],
+        "the EventBridge rule and its targets, the SNS topic and its policy, the log group, "
+        "the budget and its alerts, each tagged managed-by=ecrcache",
+    ),
+    _p(
+        "apply.monitoring",
+        Scope.MONITORING_ANY,
+        ["logs:PutResourcePolicy", "logs:DeleteResourcePolicy"],
+        "the logs resource policy that lets EventBridge write to the log group",
     ),
     _p("outputs", Scope.CI_POLICY, ["iam:GetPolicy"], "the CI policy's ARN, if it exists"),
     _p(

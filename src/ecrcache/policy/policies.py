@@ -128,6 +128,7 @@ def ci_policy(
     policy_name: str = "ecrcache-ci",
     pass_roles: Sequence[str] = (),
     app_tag_keys: Sequence[str] = (),
+    monitoring_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A least-privilege identity policy for ``operations``: one statement per resource scope,
     in a fixed order with stable Sids, actions and resources sorted, so equal inputs give equal
@@ -162,6 +163,8 @@ def ci_policy(
         ],
         Scope.CI_POLICY: [f"arn:{partition}:iam::{account_id}:policy/{policy_name}"],
         Scope.PASSED_ROLES: sorted(set(pass_roles)),
+        Scope.MONITORING: sorted(set(monitoring_arns)),
+        Scope.MONITORING_ANY: ["*"] if monitoring_arns else [],
     }
     conditions: dict[Scope, dict[str, Any]] = {
         # any tag key: a tag no longer declared is removed, and on its own repositories

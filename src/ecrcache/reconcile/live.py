@@ -14,6 +14,7 @@ from ecrcache.aws import Clients
 from ecrcache.reconcile.backfill import BackfillScope
 from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.live_managed import Tags, list_managed_repositories
+from ecrcache.reconcile.live_monitoring import MonitoringNames, read_monitoring
 from ecrcache.reconcile.live_policies import read_iam_policies, read_registry_policy, read_scanning
 from ecrcache.reconcile.live_repositories import (
     read_app_repositories,
@@ -51,6 +52,7 @@ class LiveScope:
     scanning: bool = False
     registry_policy: bool = False
     iam_policies: frozenset[str] = frozenset()
+    monitoring: MonitoringNames | None = None
 
 
 def read_live(
@@ -102,6 +104,7 @@ def read_live(
         registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
         iam_policies=read_iam_policies(clients, scope.iam_policies),
         all_repositories=names,
+        monitoring=read_monitoring(clients, scope.monitoring) if scope.monitoring else (),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecrcache.aws import Clients
+from ecrcache.config.monitoring import MonitoringConfig
 from ecrcache.config.registry import CiPolicyConfig
 from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
@@ -14,6 +15,7 @@ from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
 from ecrcache.reconcile.live import LiveScope, read_live
+from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
 from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import State
@@ -118,7 +120,16 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,
         iam_policies=iam_names,
+        monitoring=_monitoring_names(config, prune),
     )
+
+
+def _monitoring_names(config: Config, prune: bool) -> MonitoringNames | None:
+    """[monitoring]'s names; without the section, only a prune looks under the default names
+    (to delete what ecrcache made there), as for the CI policy."""
+    if config.monitoring is not None:
+        return MonitoringNames.of(config.monitoring, everything=prune)
+    return MonitoringNames.of(MonitoringConfig(), everything=True) if prune else None
 
 
 def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
