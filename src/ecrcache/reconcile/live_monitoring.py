@@ -57,6 +57,26 @@ class MonitoringNames:
         )
 
 
+def discover_monitoring(clients: Clients) -> tuple[MonitoringNames, ...]:
+    """ecrcache's EventBridge rules, found by their managed-by tag (one GetResources call, the
+    Resource Groups Tagging API lists EventBridge rules), as the names to read for a prune after
+    ``[monitoring]`` was removed: the rule's name is the section's ``name``, and the topic, log
+    group and logs policy follow from it; the budget is looked for under its default name.
+    A config that never had the section makes this one call and reads nothing else."""
+    with aws_errors("find ecrcache's EventBridge rules by their tag"):
+        pages = clients.tagging.get_paginator("get_resources").paginate(
+            TagFilters=[{"Key": "managed-by", "Values": ["ecrcache"]}],
+            ResourceTypeFilters=["events:rule"],
+        )
+        arns = [m["ResourceARN"] for page in pages for m in page["ResourceTagMappingList"]]
+    names = sorted({arn.rsplit("rule/", 1)[-1] for arn in arns if ":rule/" in arn})
+    return tuple(
+        MonitoringNames.of(MonitoringConfig(name=n), everything=True)
+        for n in names
+        if "/" not in n  # a rule on a custom event bus: not ecrcache's
+    )
+
+
 def _missing(exc: Exception) -> bool:
     return error_code(exc) in NOT_FOUND
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecrcache.aws import Clients
-from ecrcache.config.monitoring import MonitoringConfig
 from ecrcache.config.registry import CiPolicyConfig
 from ecrcache.config.schema import Config
 from ecrcache.errors import CredentialSourceError, UnsafePlanError
@@ -120,16 +119,15 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,
         iam_policies=iam_names,
-        monitoring=_monitoring_names(config, prune),
+        # [monitoring]'s names; without the section only a prune looks, finding ecrcache's
+        # rules by their tag (live_monitoring.discover_monitoring)
+        monitoring=(
+            MonitoringNames.of(config.monitoring, everything=prune)
+            if config.monitoring is not None
+            else None
+        ),
+        discover_monitoring=prune and config.monitoring is None,
     )
-
-
-def _monitoring_names(config: Config, prune: bool) -> MonitoringNames | None:
-    """[monitoring]'s names; without the section, only a prune looks under the default names
-    (to delete what ecrcache made there), as for the CI policy."""
-    if config.monitoring is not None:
-        return MonitoringNames.of(config.monitoring, everything=prune)
-    return MonitoringNames.of(MonitoringConfig(), everything=True) if prune else None
 
 
 def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from ecrcache.sandbox import (
     budgets_api,
     describe_paging,
     event_pattern_test,
+    events_rule_tagging,
     events_to_sns,
     iam_policy_deletion,
     image_sizes,
@@ -101,6 +102,7 @@ def install() -> None:
     # [monitoring]: EventBridge delivers to SNS targets; the Budgets calls moto lacks.
     events_to_sns.install()
     event_pattern_test.install()
+    events_rule_tagging.install()
     budgets_api.install()
 
 
