@@ -4,9 +4,15 @@ group targets with their policies, and the ECR budget."""
 from __future__ import annotations
 
 import json
+import tomllib
 from typing import Any
 
+import pytest
 from reconcile_support import ACCOUNT, REGION, apply, clients, config, plan
+
+from ecrcache.config.loading import parse_config
+from ecrcache.reconcile.import_toml import to_toml
+from ecrcache.reconcile.importer import import_config
 
 FULL: dict[str, Any] = {
     "name": "ecrcache-ptc",
@@ -167,3 +173,25 @@ def test_retention_drift_is_planned_back(aws: Any) -> None:
     assert [(ch.address, [f.name for f in ch.fields]) for ch in changes] == [
         ("log-group./aws/events/ecrcache-ptc", ["retention_days"])
     ]
+
+
+@pytest.mark.parametrize(
+    "monitoring",
+    [
+        FULL,
+        {"events": "all", "topic": False, "log_retention_days": 14},
+        {"topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts", "budget": {"limit_usd": 9.5}},
+    ],
+    ids=["full", "logs-only", "existing-topic"],
+)
+def test_import_reads_the_section_back_and_plans_empty(aws: Any, monitoring: Any) -> None:
+    aws.client("sns").create_topic(Name="team-alerts")
+    apply(config(RULES, monitoring=monitoring), clients(aws))
+    c = clients(aws)
+    result = import_config(c, region=REGION)
+    doc = tomllib.loads(to_toml(result))
+    assert doc == result.document
+    assert [m for m in c.mutating_calls] == []
+    cfg = parse_config(doc)
+    assert cfg.monitoring is not None
+    assert plan(cfg, clients(aws)).plan.changes == ()

@@ -126,8 +126,10 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:GetLifecyclePolicy",
             "ecr:GetRegistryPolicy",
             "ecr:GetRegistryScanningConfiguration",
+            "tag:GetResources",
         ],
-        "read everything a config can declare; never a secret's value",
+        "read everything a config can declare (ecrcache's EventBridge rules found by their "
+        "tag); never a secret's value",
     ),
     _p(
         "import",
@@ -180,7 +182,7 @@ PERMISSIONS: tuple[Permission, ...] = (
             "budgets:ViewBudget",
             "budgets:ListTagsForResource",
         ],
-        "read [monitoring] back under ecrcache's default names",
+        "read [monitoring] back from ecrcache's rule and what it delivers to",
     ),
     _p(
         "import",
