@@ -393,6 +393,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "(BatchGetImage reads an index's children)",
     ),
     _p(
+        "status",
+        Scope.MONITORING,
+        ["logs:FilterLogEvents"],
+        "the sync failures of the last 24 hours in [monitoring]'s log group",
+    ),
+    _p(
         "cost-report",
         Scope.ANY,
         [
