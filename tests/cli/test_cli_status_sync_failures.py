@@ -73,14 +73,16 @@ def test_status_json_counts_failures_per_prefix(
 
 
 def test_status_text_shows_the_table_and_points_at_the_secret_checks(
-    applied: Path, capsys: pytest.CaptureFixture[str]
+    applied: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps the table to the terminal's width
     capsys.readouterr()
     code = run(["status", "-c", str(applied), "--no-color"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Sync failures, last 24 hours" in out
-    assert "UPSTREAM_UNAVAILABLE" in out and "AUTH_FAILED" in out  # wrapped by the table
+    assert "UPSTREAM_UNAVAILABLE: quay.io answered 503" in out
+    assert "AUTH_FAILED: token expired" in out  # the newest failure of the prefix
     assert "ecrcache doctor --check secret" in out
 
 
