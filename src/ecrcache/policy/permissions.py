@@ -477,6 +477,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "the secrets exist and hold the keys ECR reads (values are never shown)",
     ),
     _p("doctor", Scope.CACHE_REPOSITORIES, ["ecr:DescribeImages"], "tag immutability in use"),
+    _p(
+        "doctor",
+        Scope.MONITORING,
+        ["logs:FilterLogEvents"],
+        "recent sync failures in [monitoring]'s log group, against the rules' credentials",
+    ),
 )
 
 
