@@ -140,7 +140,9 @@ def ci_policy(
     keys the config's repositories declare), so a new repository cannot be tagged into another
     tag-based policy. No statement grants adding ``managed-by`` to a repository that lacks it:
     adopting a repository ecrcache did not create takes someone allowed to tag it.
-    Roles are passed only to ECR (``iam:PassedToService``). Cache repository ARNs leave the
+    Roles are passed only to ECR (``iam:PassedToService``). ``[monitoring]``'s calls are granted
+    on the ARNs of its rule, topic, log group and budget (``monitoring_arns``), and only when
+    the config declares the section. Cache repository ARNs leave the
     region to an ``aws:RequestedRegion`` condition. An action granted on "*" is not repeated in
     a narrower statement. Scopes with nothing to grant are left out.
 
