@@ -200,6 +200,66 @@ def _iam_checks(op: str, params: dict[str, Any], account: str, region: str) -> l
     return [Check(action, "*")]
 
 
+# Budgets' API calls are authorized as two actions (Service Authorization Reference, AWS
+# Budgets): ViewBudget for the reads, ModifyBudget for the writes.
+_BUDGETS_ACTION = {
+    "DescribeBudget": "ViewBudget",
+    "DescribeNotificationsForBudget": "ViewBudget",
+    "DescribeSubscribersForNotification": "ViewBudget",
+    "CreateBudget": "ModifyBudget",
+    "UpdateBudget": "ModifyBudget",
+    "DeleteBudget": "ModifyBudget",
+    "CreateNotification": "ModifyBudget",
+    "DeleteNotification": "ModifyBudget",
+}
+
+
+def _monitoring_checks(
+    service: str, op: str, params: dict[str, Any], account: str, region: str
+) -> list[Check] | None:
+    """[monitoring]'s calls: EventBridge rules, SNS topics, log groups, budgets by ARN; a call
+    that carries tags is authorized for the service's TagResource too. None: not one of them."""
+    part = partition(region)
+    if service == "events":
+        name = params.get("Name") or params.get("Rule")
+        arn = params.get("ResourceARN") or f"arn:{part}:events:{region}:{account}:rule/{name}"
+        checks = [Check(f"events:{op}", arn)]
+        if op == "PutRule" and params.get("Tags"):
+            checks.append(Check("events:TagResource", arn))
+        return checks
+    if service == "sns":
+        arn = params.get("TopicArn") or params.get("ResourceArn")
+        if arn is None and "Name" in params:
+            arn = f"arn:{part}:sns:{region}:{account}:{params['Name']}"
+        checks = [Check(f"sns:{op}", arn or "*")]
+        if op == "CreateTopic" and params.get("Tags"):
+            checks.append(Check("sns:TagResource", arn or "*"))
+        return checks
+    if service == "logs":
+        group = params.get("logGroupName")
+        if group is None and "resourceArn" in params:
+            arn = params["resourceArn"]
+        elif group is not None:
+            arn = f"arn:{part}:logs:{region}:{account}:log-group:{group}"
+        else:
+            arn = "*"  # DescribeLogGroups, the *ResourcePolicy actions
+        checks = [Check(f"logs:{op}", arn)]
+        if op == "CreateLogGroup" and params.get("tags"):
+            checks.append(Check("logs:TagResource", arn))
+        return checks
+    if service == "budgets":
+        body = params.get("Budget") or params.get("NewBudget") or {}
+        name = params.get("BudgetName") or body.get("BudgetName")
+        arn = (
+            params.get("ResourceARN") or f"arn:{part}:budgets::{params['AccountId']}:budget/{name}"
+        )
+        checks = [Check(f"budgets:{_BUDGETS_ACTION.get(op, op)}", arn)]
+        if op == "CreateBudget" and params.get("ResourceTags"):
+            checks.append(Check("budgets:TagResource", arn))
+        return checks
+    return None
+
+
 def authorizations(
     service: str, op: str, params: dict[str, Any], *, account: str, region: str
 ) -> list[Check]:
@@ -210,6 +270,9 @@ def authorizations(
         return _secrets_checks(op, params, account, region)
     if service == "iam":
         return _iam_checks(op, params, account, region)
+    monitoring = _monitoring_checks(service, op, params, account, region)
+    if monitoring is not None:
+        return monitoring
     if service == "kms" and str(params.get("KeyId", "")).startswith("arn:"):
         return [Check(f"kms:{op}", params["KeyId"])]
     if service == "resourcegroupstaggingapi":

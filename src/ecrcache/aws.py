@@ -151,6 +151,22 @@ class Clients:
         return self._client("resourcegroupstaggingapi")
 
     @cached_property
+    def events(self) -> Any:
+        return self._client("events")
+
+    @cached_property
+    def sns(self) -> Any:
+        return self._client("sns")
+
+    @cached_property
+    def logs(self) -> Any:
+        return self._client("logs")
+
+    @cached_property
+    def budgets(self) -> Any:
+        return self._client("budgets")
+
+    @cached_property
     def account_id(self) -> str:
         with aws_errors("identify the caller (sts:GetCallerIdentity)"):
             return str(self.sts.get_caller_identity()["Account"])

@@ -115,7 +115,9 @@ def test_prune_confirms_the_listed_repositories_it_would_delete(
     calls, result = calls_of(scale_config(), account, prune=True)
     assert {c.address for c in result.plan.changes} == {f"repository.{n}" for n in OLD_NAMES}
     assert calls["ecr.ListTagsForResource"] == APPS + OLD
-    assert calls["resourcegroupstaggingapi.GetResources"] == 1
+    # one listing of ecrcache's repositories, one of its EventBridge rules (a prune without
+    # [monitoring] looks for what that section made: reconcile/live_monitoring.py)
+    assert calls["resourcegroupstaggingapi.GetResources"] == 2
 
 
 def test_the_listing_is_skipped_when_no_repository_could_be_ecrcache_s(

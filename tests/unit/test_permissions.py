@@ -93,6 +93,7 @@ BRIEF_OPERATIONS = (
     "plan", "apply.rule", "apply.secret", "apply.template", "apply.repository", "apply.scanning",
     "apply.registry-policy", "apply.iam-policy", "pull.first", "pull.cached", "push", "login",
     "test-pull", "status", "cost-report", "prune", "doctor", "import", "outputs",
+    "apply.monitoring",
 )  # fmt: skip
 
 

@@ -61,6 +61,7 @@ def status(
         ]
         policies = read_lifecycle_policies(clients, cached, concurrency=n)
         scanning = read_scanning(clients)
+        log_group, failures = _sync_failures(clients, config)
     lines = prefix_status(
         inv.repositories,
         prefixes=prefixes,
@@ -94,8 +95,27 @@ def status(
                     }
                     for s in lines
                 ],
+                "sync_failures": (None if failures is None else [f.to_dict() for f in failures]),
             },
         )
     else:
         render_status(lines, sys.stdout, region=region, no_color=opts.no_color)
+        if log_group is not None:
+            from ecrcache.render.sync_failures import render_sync_failures
+
+            render_sync_failures(failures, sys.stdout, log_group=log_group, no_color=opts.no_color)
     return 0
+
+
+def _sync_failures(clients: Any, config: Config | None) -> tuple[str | None, Any]:
+    """[monitoring]'s log group and the sync failures of the last 24 hours in it (None: no
+    log group declared, or not created yet)."""
+    monitoring = getattr(config, "monitoring", None)
+    log_group = monitoring.log_group if monitoring is not None else None
+    if log_group is None:
+        return None, None
+    import time
+
+    from ecrcache.cost.sync_failures import read_sync_failures
+
+    return log_group, read_sync_failures(clients, log_group, now_ms=int(time.time() * 1000))

@@ -61,6 +61,19 @@ def ci_policy_for(
         policy_name=config.ci_policy.name if config.ci_policy else "ecrcache-ci",
         pass_roles=pass_roles(config),
         app_tag_keys=app_tag_keys(config),
+        monitoring_arns=monitoring_arns(config, account_id=account_id, region=region),
+    )
+
+
+def monitoring_arns(config: Config, *, account_id: str, region: str) -> list[str]:
+    """What [monitoring] acts on, only while the section is declared: its grants are about
+    1,200 characters of IAM's 6,144, too many to give every config for a rare prune. A prune
+    after the section was removed therefore needs credentials that still hold them (apply the
+    removal with the CI policy of the config that had the section)."""
+    if config.monitoring is None:
+        return []
+    return config.monitoring.iam_resources(
+        partition=partition(region), region=region, account_id=account_id, everything=True
     )
 
 

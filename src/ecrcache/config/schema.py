@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
 from ecrcache.config.cost import CostConfig
+from ecrcache.config.monitoring import MonitoringConfig
 from ecrcache.config.registry import (
     CiPolicyConfig,
     PullersConfig,
@@ -55,6 +56,7 @@ class Config(StrictModel):
     scanning: ScanningConfig | None = None
     pullers: PullersConfig | None = None
     ci_policy: CiPolicyConfig | None = None
+    monitoring: MonitoringConfig | None = None
     safety: SafetyConfig = SafetyConfig()
     cost: CostConfig = CostConfig()
 

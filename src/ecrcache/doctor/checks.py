@@ -9,6 +9,7 @@ from ecrcache.doctor import (
     checks_account,
     checks_image,
     checks_machine,
+    checks_monitoring,
     checks_network,
     checks_pullers,
     checks_secrets,
@@ -19,6 +20,7 @@ from ecrcache.doctor.model import Check
 CHECKS: tuple[Check, ...] = (
     *checks_account.CHECKS,
     *checks_secrets.CHECKS,
+    *checks_monitoring.CHECKS,
     *checks_templates.CHECKS,
     *checks_pullers.CHECKS,
     *checks_machine.CHECKS,

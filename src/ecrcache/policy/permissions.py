@@ -44,6 +44,8 @@ class Scope(Enum):
     CACHE_SECRETS = "CacheSecrets"  # secret:ecr-pullthroughcache/*
     CI_POLICY = "CiPolicy"  # the managed policy ecrcache maintains for CI
     PASSED_ROLES = "PassedRoles"  # custom role ARNs given to rules and templates
+    MONITORING = "Monitoring"  # [monitoring]'s rule, topic, log group and budget, by ARN
+    MONITORING_ANY = "MonitoringAccount"  # its calls without resource-level permissions
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,10 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:GetLifecyclePolicy",
             "ecr:GetRegistryPolicy",
             "ecr:GetRegistryScanningConfiguration",
+            "tag:GetResources",
         ],
-        "read everything a config can declare; never a secret's value",
+        "read everything a config can declare (ecrcache's EventBridge rules found by their "
+        "tag); never a secret's value",
     ),
     _p(
         "import",
@@ -138,6 +142,83 @@ PERMISSIONS: tuple[Permission, ...] = (
         Scope.CI_POLICY,
         ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
         "read the CI policy",
+    ),
+    # [monitoring] (Service Authorization Reference: EventBridge rule/*, SNS topic, CloudWatch
+    # Logs log-group, AWS Budgets budget resource types; CloudWatch Logs DescribeLogGroups and
+    # the *ResourcePolicy actions take no resource type: "*"). Budgets' API calls are
+    # authorized as budgets:ViewBudget (Describe*) and budgets:ModifyBudget (Create/Update/
+    # Delete budget and notification); a call carrying tags needs the service's TagResource too.
+    _p(
+        "plan",
+        Scope.MONITORING,
+        [
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "logs:ListTagsForResource",
+            "budgets:ViewBudget",
+            "budgets:ListTagsForResource",
+        ],
+        "read [monitoring]'s rule, topic, log group and budget by name",
+    ),
+    _p(
+        "plan",
+        Scope.MONITORING_ANY,
+        ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies"],
+        "find the log group and the logs resource policy (no resource-level permissions)",
+    ),
+    _p(
+        "import",
+        Scope.MONITORING,
+        [
+            "events:DescribeRule",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "logs:ListTagsForResource",
+            "budgets:ViewBudget",
+            "budgets:ListTagsForResource",
+        ],
+        "read [monitoring] back from ecrcache's rule and what it delivers to",
+    ),
+    _p(
+        "import",
+        Scope.MONITORING_ANY,
+        ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies"],
+        "find the log group and the logs resource policy",
+    ),
+    _p(
+        "apply.monitoring",
+        Scope.MONITORING,
+        [
+            "events:PutRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:DeleteRule",
+            "events:TagResource",
+            "sns:CreateTopic",
+            "sns:SetTopicAttributes",
+            "sns:TagResource",
+            "sns:DeleteTopic",
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:DeleteRetentionPolicy",
+            "logs:TagResource",
+            "logs:DeleteLogGroup",
+            "budgets:ModifyBudget",
+            "budgets:TagResource",
+        ],
+        "the EventBridge rule and its targets, the SNS topic and its policy, the log group, "
+        "the budget and its alerts, each tagged managed-by=ecrcache",
+    ),
+    _p(
+        "apply.monitoring",
+        Scope.MONITORING_ANY,
+        ["logs:PutResourcePolicy", "logs:DeleteResourcePolicy"],
+        "the logs resource policy that lets EventBridge write to the log group",
     ),
     _p("outputs", Scope.CI_POLICY, ["iam:GetPolicy"], "the CI policy's ARN, if it exists"),
     _p(
@@ -312,6 +393,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "(BatchGetImage reads an index's children)",
     ),
     _p(
+        "status",
+        Scope.MONITORING,
+        ["logs:FilterLogEvents"],
+        "the sync failures of the last 24 hours in [monitoring]'s log group",
+    ),
+    _p(
         "cost-report",
         Scope.ANY,
         [
@@ -390,6 +477,12 @@ PERMISSIONS: tuple[Permission, ...] = (
         "the secrets exist and hold the keys ECR reads (values are never shown)",
     ),
     _p("doctor", Scope.CACHE_REPOSITORIES, ["ecr:DescribeImages"], "tag immutability in use"),
+    _p(
+        "doctor",
+        Scope.MONITORING,
+        ["logs:FilterLogEvents"],
+        "recent sync failures in [monitoring]'s log group, against the rules' credentials",
+    ),
 )
 
 

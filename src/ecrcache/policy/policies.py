@@ -128,6 +128,7 @@ def ci_policy(
     policy_name: str = "ecrcache-ci",
     pass_roles: Sequence[str] = (),
     app_tag_keys: Sequence[str] = (),
+    monitoring_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A least-privilege identity policy for ``operations``: one statement per resource scope,
     in a fixed order with stable Sids, actions and resources sorted, so equal inputs give equal
@@ -139,7 +140,9 @@ def ci_policy(
     keys the config's repositories declare), so a new repository cannot be tagged into another
     tag-based policy. No statement grants adding ``managed-by`` to a repository that lacks it:
     adopting a repository ecrcache did not create takes someone allowed to tag it.
-    Roles are passed only to ECR (``iam:PassedToService``). Cache repository ARNs leave the
+    Roles are passed only to ECR (``iam:PassedToService``). ``[monitoring]``'s calls are granted
+    on the ARNs of its rule, topic, log group and budget (``monitoring_arns``), and only when
+    the config declares the section. Cache repository ARNs leave the
     region to an ``aws:RequestedRegion`` condition. An action granted on "*" is not repeated in
     a narrower statement. Scopes with nothing to grant are left out.
 
@@ -162,6 +165,8 @@ def ci_policy(
         ],
         Scope.CI_POLICY: [f"arn:{partition}:iam::{account_id}:policy/{policy_name}"],
         Scope.PASSED_ROLES: sorted(set(pass_roles)),
+        Scope.MONITORING: sorted(set(monitoring_arns)),
+        Scope.MONITORING_ANY: ["*"] if monitoring_arns else [],
     }
     conditions: dict[Scope, dict[str, Any]] = {
         # any tag key: a tag no longer declared is removed, and on its own repositories

@@ -21,6 +21,19 @@ from ecrcache.aws import Clients
 from ecrcache.errors import ApplyError, EcrcacheError, Interrupted
 from ecrcache.reconcile.bounded import Stopped, run_bounded
 from ecrcache.reconcile.handlers.iam import create_iam_policy, delete_iam_policy, update_iam_policy
+from ecrcache.reconcile.handlers.monitoring import (
+    create_budget,
+    delete_budget,
+    delete_event_rule,
+    delete_log_group,
+    delete_logs_policy,
+    delete_topic,
+    put_event_rule,
+    put_log_group,
+    put_logs_policy,
+    put_topic,
+    update_budget,
+)
 from ecrcache.reconcile.handlers.registry import put_registry_policy, update_scanning
 from ecrcache.reconcile.handlers.repositories import (
     create_repository,
@@ -202,4 +215,19 @@ HANDLERS: dict[tuple[str, Action], Handler] = {
     ("scanning", Action.UPDATE): update_scanning,
     ("registry-policy", Action.CREATE): put_registry_policy,
     ("registry-policy", Action.UPDATE): put_registry_policy,
+    ("sns-topic", Action.CREATE): put_topic,
+    ("sns-topic", Action.UPDATE): put_topic,
+    ("sns-topic", Action.DELETE): delete_topic,
+    ("log-group", Action.CREATE): put_log_group,
+    ("log-group", Action.UPDATE): put_log_group,
+    ("log-group", Action.DELETE): delete_log_group,
+    ("logs-policy", Action.CREATE): put_logs_policy,
+    ("logs-policy", Action.UPDATE): put_logs_policy,
+    ("logs-policy", Action.DELETE): delete_logs_policy,
+    ("event-rule", Action.CREATE): put_event_rule,
+    ("event-rule", Action.UPDATE): put_event_rule,
+    ("event-rule", Action.DELETE): delete_event_rule,
+    ("budget", Action.CREATE): create_budget,
+    ("budget", Action.UPDATE): update_budget,
+    ("budget", Action.DELETE): delete_budget,
 }

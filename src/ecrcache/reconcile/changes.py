@@ -34,6 +34,12 @@ KIND_ORDER = {
     "repository-settings": 5,
     "scanning": 6,
     "registry-policy": 7,
+    # [monitoring]: targets and their policies before the rule that delivers to them
+    "sns-topic": 8,
+    "log-group": 9,
+    "logs-policy": 10,
+    "event-rule": 11,
+    "budget": 12,
 }
 
 

@@ -11,6 +11,7 @@ from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.policies import puller_statements
 from ecrcache.reconcile.backfill import BackfillScope
+from ecrcache.reconcile.desired_monitoring import monitoring_resources
 from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
     IamPolicy,
@@ -84,6 +85,11 @@ def desired_state(
         scanning=_scanning(config.scanning) if config.scanning is not None else None,
         registry_policy=_registry_policy(config, account_id, region, policy_prefixes),
         iam_policies=_ci_policy(config, account_id, region, policy_prefixes),
+        monitoring=(
+            monitoring_resources(config.monitoring, region=region, account_id=account_id)
+            if config.monitoring is not None
+            else ()
+        ),
     )
 
 

@@ -24,8 +24,10 @@ from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.permissions import operations
 from ecrcache.policy.policies import PULLER_SID, ci_policy, puller_statements
+from ecrcache.reconcile.import_monitoring import monitoring_section
 from ecrcache.reconcile.import_toml import lifecycle_keys, pretty_json
 from ecrcache.reconcile.live import LiveScope
+from ecrcache.reconcile.live_monitoring import discover_monitoring, read_monitoring
 from ecrcache.reconcile.live_policies import read_iam_policies, read_registry_policy, read_scanning
 from ecrcache.reconcile.live_repositories import (
     read_app_repositories,
@@ -62,6 +64,7 @@ class Account:
     scanning: Scanning | None = None
     registry_policy: RegistryPolicy | None = None
     ci_policy: IamPolicy | None = None
+    monitoring: tuple[Any, ...] = ()  # [monitoring]'s resources (monitoring_resources.py)
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,14 @@ def read_account(clients: Clients, *, ci_policy_name: str) -> Account:
         scanning=read_scanning(clients),
         registry_policy=read_registry_policy(clients),
         ci_policy=found[0] if found else None,
+        monitoring=_read_monitoring(clients),
     )
+
+
+def _read_monitoring(clients: Clients) -> tuple[Any, ...]:
+    """ecrcache's first EventBridge rule (by its tag) and what it delivers to."""
+    names = discover_monitoring(clients)
+    return read_monitoring(clients, names[0]) if names else ()
 
 
 class _Doc:
@@ -159,6 +169,11 @@ def build_document(
             ),
             tag_keys=sorted({k for b in repositories.values() for k in b.get("tags", {})}),
         )  # fmt: skip
+    monitoring, monitoring_notes = monitoring_section(account.monitoring)
+    if monitoring is not None:
+        doc["monitoring"] = monitoring
+        for text in monitoring_notes:
+            d.note(text, at=("monitoring",))
     try:
         parse_config(doc, filename="imported config")
     except ConfigError as exc:

@@ -14,6 +14,11 @@ from ecrcache.aws import Clients
 from ecrcache.reconcile.backfill import BackfillScope
 from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.live_managed import Tags, list_managed_repositories
+from ecrcache.reconcile.live_monitoring import (
+    MonitoringNames,
+    discover_monitoring,
+    read_monitoring,
+)
 from ecrcache.reconcile.live_policies import read_iam_policies, read_registry_policy, read_scanning
 from ecrcache.reconcile.live_repositories import (
     read_app_repositories,
@@ -51,6 +56,9 @@ class LiveScope:
     scanning: bool = False
     registry_policy: bool = False
     iam_policies: frozenset[str] = frozenset()
+    monitoring: MonitoringNames | None = None
+    # no [monitoring] and a prune: find ecrcache's rules by tag to read what the section made
+    discover_monitoring: bool = False
 
 
 def read_live(
@@ -102,6 +110,17 @@ def read_live(
         registry_policy=read_registry_policy(clients) if scope.registry_policy else None,
         iam_policies=read_iam_policies(clients, scope.iam_policies),
         all_repositories=names,
+        monitoring=_monitoring(clients, scope),
+    )
+
+
+def _monitoring(clients: Clients, scope: LiveScope) -> tuple[Any, ...]:
+    if scope.monitoring is not None:
+        return read_monitoring(clients, scope.monitoring)
+    if not scope.discover_monitoring:
+        return ()
+    return tuple(
+        o for names in discover_monitoring(clients) for o in read_monitoring(clients, names)
     )
 
 

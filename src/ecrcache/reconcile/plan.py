@@ -236,6 +236,10 @@ def _arn_suffix(arn: str) -> str:
 # --- the other kinds: one generic diff, told by a small spec what each kind allows ----------
 
 
+def _tagged_ours(obj: Any) -> bool:
+    return dict(obj.tags).get("managed-by") == "ecrcache"
+
+
 @dataclass(frozen=True)
 class KindSpec:
     kind: str
@@ -282,6 +286,18 @@ KIND_SPECS: tuple[KindSpec, ...] = (
         counts_existing=False,
         empty_is_absent=True,  # `principals = []` after its statements were deleted
     ),
+    # [monitoring]: ecrcache's own (tagged managed-by) are pruned only with --prune; the logs
+    # resource policy cannot be tagged and is read only under ecrcache's name for it
+    *(
+        KindSpec(kind, attr, "name", owned=_tagged_ours, counts_existing=False)
+        for kind, attr in (
+            ("sns-topic", "topics"),
+            ("log-group", "log_groups"),
+            ("event-rule", "event_rules"),
+            ("budget", "budgets"),
+        )
+    ),
+    KindSpec("logs-policy", "logs_policies", "name", counts_existing=False),
 )
 
 

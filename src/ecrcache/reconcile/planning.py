@@ -14,6 +14,7 @@ from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
 from ecrcache.reconcile.live import LiveScope, read_live
+from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
 from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import State
@@ -118,6 +119,14 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
         scanning=config.scanning is not None,
         registry_policy=config.pullers is not None,
         iam_policies=iam_names,
+        # [monitoring]'s names; without the section only a prune looks, finding ecrcache's
+        # rules by their tag (live_monitoring.discover_monitoring)
+        monitoring=(
+            MonitoringNames.of(config.monitoring, everything=prune)
+            if config.monitoring is not None
+            else None
+        ),
+        discover_monitoring=prune and config.monitoring is None,
     )
 
 

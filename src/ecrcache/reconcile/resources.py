@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 MANAGED_BY_KEY = "managed-by"
 MANAGED_BY_VALUE = "ecrcache"
@@ -240,6 +241,12 @@ class State:
     scanning: Mapping[str, Scanning] = field(default_factory=dict)
     registry_policy: Mapping[str, RegistryPolicy] = field(default_factory=dict)
     iam_policies: Mapping[str, IamPolicy] = field(default_factory=dict)
+    # [monitoring] (monitoring_resources.py): name -> EventRule, Topic, LogGroup, LogsPolicy, Budget
+    event_rules: Mapping[str, Any] = field(default_factory=dict)
+    topics: Mapping[str, Any] = field(default_factory=dict)
+    log_groups: Mapping[str, Any] = field(default_factory=dict)
+    logs_policies: Mapping[str, Any] = field(default_factory=dict)
+    budgets: Mapping[str, Any] = field(default_factory=dict)
     # Live only: every repository name in the registry (for backfill and ownership checks).
     all_repositories: tuple[str, ...] = ()
 
@@ -256,6 +263,7 @@ class State:
         registry_policy: RegistryPolicy | None = None,
         iam_policies: tuple[IamPolicy, ...] = (),
         all_repositories: tuple[str, ...] = (),
+        monitoring: tuple[Any, ...] = (),
     ) -> State:
         return cls(
             secrets={s.name: s for s in secrets},
@@ -267,7 +275,31 @@ class State:
             registry_policy={"registry": registry_policy} if registry_policy is not None else {},
             iam_policies={p.name: p for p in iam_policies},
             all_repositories=all_repositories,
+            **_monitoring_maps(monitoring),
         )
+
+
+def _monitoring_maps(objs: tuple[Any, ...]) -> dict[str, dict[str, Any]]:
+    """[monitoring]'s resources by State field, keyed by name."""
+    from ecrcache.reconcile.monitoring_resources import (
+        Budget,
+        EventRule,
+        LogGroup,
+        LogsPolicy,
+        Topic,
+    )
+
+    fields_of = {
+        EventRule: "event_rules",
+        Topic: "topics",
+        LogGroup: "log_groups",
+        LogsPolicy: "logs_policies",
+        Budget: "budgets",
+    }
+    out: dict[str, dict[str, Any]] = {f: {} for f in fields_of.values()}
+    for obj in objs:
+        out[fields_of[type(obj)]][obj.name] = obj
+    return out
 
 
 def secret_name_from_arn(arn: str) -> str:

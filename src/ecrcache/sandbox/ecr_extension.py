@@ -19,7 +19,11 @@ from typing import Any
 
 from ecrcache.sandbox import (
     auth_token,
+    budgets_api,
     describe_paging,
+    event_pattern_test,
+    events_rule_tagging,
+    events_to_sns,
     iam_policy_deletion,
     image_sizes,
     image_status,
@@ -95,6 +99,11 @@ def install() -> None:
     # DescribeRepositories pages (100, maxResults up to 1000); GetResources lists repositories.
     repository_pages.install()
     tagging_api.install()
+    # [monitoring]: EventBridge delivers to SNS targets; the Budgets calls moto lacks.
+    events_to_sns.install()
+    event_pattern_test.install()
+    events_rule_tagging.install()
+    budgets_api.install()
 
 
 def inject_secret_not_found(count: int) -> None:
