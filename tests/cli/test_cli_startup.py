@@ -42,9 +42,18 @@ def test_rewrite_loads_only_what_it_needs() -> None:
         "ecrcache.cli.app",
         "ecrcache.cli.common",
         "ecrcache.cli.options",
+        "ecrcache.cli.plaincoerce",
     }
     assert commands == {"ecrcache.cli.rewrite"}
-    for absent in ("ecrcache.config.schema", "ecrcache.config.loading", "boto3", "rich"):
+    # pydantic: neither the config's models nor typer's adapters (cli/plaincoerce)
+    for absent in (
+        "ecrcache.config.schema",
+        "ecrcache.config.loading",
+        "boto3",
+        "rich",
+        "pydantic",
+        "typer._adapters",
+    ):
         assert absent not in modules
 
 

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from ecrcache import __version__, interrupts
+from ecrcache.cli import plaincoerce
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
 from ecrcache.errors import (
     EXIT_FAILURE,
@@ -201,6 +202,7 @@ def run(argv: list[str] | None = None) -> int:
     Ctrl-C anywhere in the run ends in exit 130, one line and the changes made before it
     (``interrupts``), the JSON envelope too under ``--output json``."""
     restore = interrupts.install()
+    plaincoerce.install()  # plain options skip typer's pydantic adapters: start-up time
     try:
         return _run(argv)
     finally:
