@@ -17,10 +17,10 @@ from cli_support import cli
 sys.path.insert(0, str(Path(__file__).parents[1] / "aws"))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from cost_seed import GIB, REGION, pull, seed
-from serve_support import ecrcache_command, serve_env
 
 from ecrcache.render.console import console
 from ecrcache.render.tables import Column, print_table
+from serve_support import ecrcache_command, serve_env
 
 LONG_PREFIX = "a-very-long-cache-prefix-name1"  # 30 characters: ECR's longest
 LONG_REPO = f"{LONG_PREFIX}/an-organisation-with-a-long-name/an-image-with-a-long-name-too"
@@ -150,5 +150,4 @@ def test_a_table_too_wide_becomes_records() -> None:
     print_table(
         c, [Column("name"), Column("role"), Column("n", "right")], [("alpha", arn, "12345")]
     )
-    assert out.getvalue().splitlines() == ["alpha", f"  role: {arn}", "  n:    12345"]
-
+    assert out.getvalue().splitlines() == ["alpha", "  role:", f"    {arn}", "  n:    12345"]
