@@ -42,6 +42,7 @@ def test_rewrite_loads_only_what_it_needs() -> None:
         "ecrcache.cli.app",
         "ecrcache.cli.common",
         "ecrcache.cli.options",
+        "ecrcache.cli.helptext",  # every command's help text: shared, like options
     }
     assert commands == {"ecrcache.cli.rewrite"}
     for absent in ("ecrcache.config.schema", "ecrcache.config.loading", "boto3", "rich"):
