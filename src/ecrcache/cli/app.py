@@ -62,6 +62,7 @@ app = typer.Typer(
 # Each command's name and the module that defines it on `app` (one small module per command):
 # the module is imported only when its command is looked up, so adding a command is one line.
 COMMAND_MODULES: dict[str, str] = {
+    "init": "ecrcache.cli.init",
     "validate": "ecrcache.cli.validate",
     "plan": "ecrcache.cli.plan",
     "apply": "ecrcache.cli.apply",
