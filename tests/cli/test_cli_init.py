@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -185,3 +186,16 @@ def test_no_config_hint_names_init(command: str, capsys: pytest.CaptureFixture[s
     code, _, err = cli(capsys, command, *NEEDS_CONFIG[command])
     assert code == 2 and "ecrcache.toml: no such file" in err, err
     assert "Hint: run `ecrcache init` to write one" in err
+
+
+def test_defaults_without_flags_and_help_names_every_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = cli(capsys, "--region", "af-south-1", "init", "--non-interactive")
+    assert code == 0, err
+    doc = tomllib.loads(Path("ecrcache.toml").read_text())
+    assert list(doc["rules"]) == ["docker-hub", "ecr-public", "quay", "k8s"]
+    assert doc["rules"]["docker-hub"]["credentials"]["token"] == {"env": "DOCKER_HUB_TOKEN"}
+    code, out, _ = cli(capsys, "init", "--help")
+    text = re.sub(r"-\s+", "-", " ".join(out.split()))  # click wraps after a hyphen
+    assert code == 0 and all(kind in text for kind in KINDS)

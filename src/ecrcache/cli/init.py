@@ -155,7 +155,8 @@ def _answers(
     from ecrcache.config.starter import DEFAULT_UPSTREAMS, StarterAnswers, check_kinds
     from ecrcache.config.upstreams import KINDS
 
-    region = ask.text("AWS region", region, os.environ.get("AWS_DEFAULT_REGION"))
+    env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = ask.text("AWS region", region, env_region)
     if not region:
         raise UsageError("no region", hint="pass --region (e.g. --region eu-west-1)")
     account_id = ask.text("AWS account ID (blank: any)", account_id)
@@ -197,7 +198,12 @@ def init(
         None, "--account-id", metavar="ACCOUNT_ID", help="Refuse to plan against other accounts."
     ),
     kinds: list[str] = typer.Option(
-        [], "--upstream", metavar="KIND", help="An upstream to cache (repeatable)."
+        [],
+        "--upstream",
+        metavar="KIND",
+        help="An upstream to cache (repeatable): docker-hub, ecr-public, quay, k8s, "
+        "github-container-registry, gitlab-container-registry, azure-container-registry, "
+        "chainguard or ecr (default: the first four).",
     ),
     urls: list[str] = typer.Option(
         [], "--url", metavar="KIND=URL", help="The registry URL, for azure and ecr upstreams."
@@ -230,8 +236,9 @@ def init(
 ) -> None:
     """Write a commented config that validates, from answers to a few questions (or flags).
 
-    Nothing is sent anywhere: the account and region are what you give. A token is never
-    asked for, only where it comes from. The file is not overwritten without --force.
+    Nothing is sent anywhere: the account and region are what you give (the region with the
+    global --region option). A token is never asked for, only where it comes from. The file
+    is not overwritten without --force.
     """
     from ecrcache.atomicfile import write_atomic
     from ecrcache.config.starter import starter_toml
