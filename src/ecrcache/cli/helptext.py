@@ -32,6 +32,7 @@ SUMMARIES: dict[str, str] = {
     "sandbox reset": "Delete the sandbox state and start from an empty account.",
     "sandbox status": "Show what the sandbox account holds.",
     "sandbox serve": "Serve the sandbox as a local AWS endpoint.",
+    "export cloudformation": "Write the config as a CloudFormation template.",
 }
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -71,6 +72,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "sandbox reset": ("ecrcache sandbox reset",),
     "sandbox status": ("ecrcache sandbox status",),
     "sandbox serve": ("ecrcache sandbox serve --port 4566",),
+    "export cloudformation": ("ecrcache export cloudformation --out ecrcache.cfn.yaml",),
 }
 
 
