@@ -43,6 +43,7 @@ def test_rewrite_loads_only_what_it_needs() -> None:
         "ecrcache.cli.common",
         "ecrcache.cli.options",
         "ecrcache.cli.plaincoerce",
+        "ecrcache.cli.helptext",  # every command's help text: shared, like options
     }
     assert commands == {"ecrcache.cli.rewrite"}
     # pydantic: neither the config's models nor typer's adapters (cli/plaincoerce)

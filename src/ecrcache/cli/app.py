@@ -69,6 +69,7 @@ app = typer.Typer(
 # Each command's name and the module that defines it on `app` (one small module per command):
 # the module is imported only when its command is looked up, so adding a command is one line.
 COMMAND_MODULES: dict[str, str] = {
+    "init": "ecrcache.cli.init",
     "validate": "ecrcache.cli.validate",
     "plan": "ecrcache.cli.plan",
     "apply": "ecrcache.cli.apply",
@@ -102,18 +103,28 @@ def _global(
         "--config",
         "-c",
         envvar="ECRCACHE_CONFIG",
+        metavar="PATH",
         help="Config file (env ECRCACHE_CONFIG).",
         show_default=True,
     ),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile (as the AWS CLI)."),
-    region: str | None = typer.Option(None, "--region", help="AWS region (overrides the config)."),
+    profile: str | None = typer.Option(
+        None, "--profile", metavar="NAME", help="AWS profile (as the AWS CLI)."
+    ),
+    region: str | None = typer.Option(
+        None, "--region", metavar="REGION", help="AWS region (overrides the config)."
+    ),
     endpoint_url: str | None = typer.Option(
-        None, "--endpoint-url", help="Custom ECR/AWS endpoint (AWS_ENDPOINT_URL also works)."
+        None,
+        "--endpoint-url",
+        metavar="URL",
+        help="Custom ECR/AWS endpoint (AWS_ENDPOINT_URL also works).",
     ),
     sandbox: bool = typer.Option(
         False, "--sandbox", help="Run against a local simulated AWS account (no credentials)."
     ),
-    output: str = typer.Option("text", "--output", "-o", help="Output format: text or json."),
+    output: str = typer.Option(
+        "text", "--output", "-o", metavar="text|json", help="Output format: text or json."
+    ),
     no_color: bool = typer.Option(False, "--no-color", help="No colours (NO_COLOR also works)."),
     debug: bool = typer.Option(False, "--debug", help="Log AWS calls; show tracebacks."),
     version: bool = typer.Option(

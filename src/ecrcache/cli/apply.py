@@ -8,15 +8,22 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.errors import UnsafePlanError, UsageError
 
 
-@app.command()
+@app.command("apply", **command_help("apply"))
 def apply(
     ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     prune: bool = typer.Option(
-        False, "--prune", help="Also delete rules (and ecrcache's secrets) not in the config."
+        False,
+        "--prune",
+        help="Also delete what the config does not declare: pull-through cache rules and "
+        "repository creation templates, and the secrets, empty application repositories and "
+        "IAM policies tagged managed-by=ecrcache (rules, repositories and policies need "
+        "--force; repositories holding images also --delete-images). Cached images are "
+        "never deleted (see prune).",
     ),
     force: bool = typer.Option(
         False, "--force", help="Allow deleting or replacing rules, and crossing thresholds."

@@ -13,6 +13,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
@@ -57,7 +58,7 @@ def check_concurrency(value: int) -> int:
     return value
 
 
-@app.command("cost-report")
+@app.command("cost-report", **command_help("cost-report"))
 def cost_report(
     ctx: typer.Context,
     top: int = typer.Option(10, "--top", min=1, help="How many repositories to list."),

@@ -17,6 +17,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from ecrcache.errors import EcrcacheError
 
 
-@app.command("doctor")
+@app.command("doctor", **command_help("doctor"))
 def doctor(
     ctx: typer.Context,
     list_checks: bool = typer.Option(False, "--list-checks", help="List the checks and exit."),

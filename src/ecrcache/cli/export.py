@@ -10,16 +10,17 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.errors import EcrcacheError
 
 export_app = typer.Typer(
-    help="Write the desired state in another engine's format (cloudformation).",
+    help="Export the config to another engine (CloudFormation).",
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("cloudformation")
+@export_app.command("cloudformation", **command_help("export cloudformation"))
 def cloudformation(
     ctx: typer.Context,
     out: Path | None = typer.Option(

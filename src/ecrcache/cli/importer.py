@@ -10,6 +10,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import EcrcacheError, UsageError
 
@@ -40,7 +41,7 @@ def write_new(path: Path, text: str, *, force: bool) -> None:
         raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
 
 
-@app.command("import")
+@app.command("import", **command_help("import"))
 def import_(
     ctx: typer.Context,
     out: Path | None = typer.Option(

@@ -17,6 +17,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, options
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
     raise UsageError("no region", hint="pass --region or --regions, or set region in the config")
 
 
-@app.command()
+@app.command("login", **command_help("login"))
 def login(
     ctx: typer.Context,
     regions: list[str] = typer.Option(

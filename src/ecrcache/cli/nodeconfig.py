@@ -12,9 +12,10 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import ACCOUNT_RE, emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 
 
-@app.command("node-config")
+@app.command("node-config", **command_help("node-config"))
 def node_config(
     ctx: typer.Context,
     node_type: str = typer.Option(

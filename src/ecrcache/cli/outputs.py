@@ -8,9 +8,10 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 
 
-@app.command()
+@app.command("outputs", **command_help("outputs"))
 def outputs(ctx: typer.Context) -> None:
     """What people need to use the cache: registry, docker login, pull prefixes, CI policy."""
     from ecrcache.reconcile.outputs import compute_outputs

@@ -8,12 +8,13 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.errors import EXIT_FAILURE, EcrcacheError
 
 EXIT_CHANGES = 2  # Terraform's -detailed-exitcode: 0 no changes, 1 error, 2 changes
 
 
-@app.command()
+@app.command("plan", **command_help("plan"))
 def plan(
     ctx: typer.Context,
     prune: bool = typer.Option(

@@ -9,10 +9,11 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options, region_for
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, stale_days
+from ecrcache.cli.helptext import command_help
 from ecrcache.errors import EXIT_FAILURE, UnsafePlanError
 
 
-@app.command("prune")
+@app.command("prune", **command_help("prune"))
 def prune(
     ctx: typer.Context,
     older_than: int | None = typer.Option(

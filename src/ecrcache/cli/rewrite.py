@@ -14,6 +14,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import cache_mapping, emit_json, options
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ecrcache.rewrite.mapping import Mapping
 
 
-@app.command("rewrite")
+@app.command("rewrite", **command_help("rewrite"))
 def rewrite_command(
     ctx: typer.Context,
     args: list[str] | None = typer.Argument(
@@ -57,7 +58,8 @@ def rewrite_command(
         help="Rewrite the default of an image named ${VAR:-default} (Compose), not only warn.",
     ),
 ) -> None:
-    """nginx:latest -> <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:latest."""
+    """Point image references in text or files at the cache (nginx:1.27 becomes
+    <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:1.27)."""
     opts = options(ctx)
     if not file and (in_place or check or diff or kind):
         raise UsageError("--in-place, --check, --diff and --kind work on files", hint="add --file")

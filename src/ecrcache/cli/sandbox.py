@@ -7,6 +7,7 @@ import sys
 import typer
 
 from ecrcache.cli.app import app
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 
 sandbox_app = typer.Typer(
@@ -22,7 +23,7 @@ def _opts(ctx: typer.Context) -> GlobalOptions:
     return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
 
 
-@sandbox_app.command()
+@sandbox_app.command("reset", **command_help("sandbox reset"))
 def reset(ctx: typer.Context) -> None:
     """Delete the sandbox state: the next --sandbox run starts from an empty account."""
     from ecrcache.sandbox.runtime import default_state_path, reset_sandbox
@@ -47,7 +48,7 @@ def reset(ctx: typer.Context) -> None:
     console(no_color=opts.no_color).print(text, markup=False)
 
 
-@sandbox_app.command()
+@sandbox_app.command("status", **command_help("sandbox status"))
 def status(ctx: typer.Context) -> None:
     """Where the sandbox state is, how many rules, templates, repositories and secrets, and
     the endpoint of the `sandbox serve` holding it, if one does."""
@@ -102,7 +103,7 @@ def _serve_banner(url: str, state: str) -> list[str]:
     ]
 
 
-@sandbox_app.command()
+@sandbox_app.command("serve", **command_help("sandbox serve"))
 def serve(
     ctx: typer.Context,
     port: int = typer.Option(

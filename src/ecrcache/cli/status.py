@@ -10,6 +10,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options, region_for
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, prefixes_of
+from ecrcache.cli.helptext import command_help
 
 if TYPE_CHECKING:
     from ecrcache.config.schema import Config
@@ -34,7 +35,7 @@ def wanted_scanning(config: Config | None) -> dict[str, Any] | None:
     }
 
 
-@app.command("status")
+@app.command("status", **command_help("status"))
 def status(
     ctx: typer.Context,
     concurrency: int = typer.Option(10, "--concurrency", help="API calls in flight (1-10)."),

@@ -16,6 +16,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
@@ -29,7 +30,7 @@ USERNAME_ENV = "ECRCACHE_REGISTRY_USERNAME"
 PASSWORD_ENV = "ECRCACHE_REGISTRY_PASSWORD"  # never an option: argv is visible to every process
 
 
-@app.command("test-pull")
+@app.command("test-pull", **command_help("test-pull"))
 def test_pull_command(
     ctx: typer.Context,
     ref: str = typer.Argument(..., metavar="REF", help="Upstream or cache image reference."),

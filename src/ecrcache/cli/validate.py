@@ -8,9 +8,10 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options
+from ecrcache.cli.helptext import command_help
 
 
-@app.command()
+@app.command("validate", **command_help("validate"))
 def validate(ctx: typer.Context) -> None:
     """Check the config offline: schema, AWS naming rules, credential rules."""
     opts = options(ctx)

@@ -16,6 +16,7 @@ import typer
 
 from ecrcache.cli.app import app
 from ecrcache.cli.common import cache_mapping, emit_json, load, open_clients, options, region_for
+from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
 
@@ -29,7 +30,7 @@ MAX_CONCURRENCY = 16
 BLOB_WORKERS = 4  # per image, as test-pull
 
 
-@app.command("warm")
+@app.command("warm", **command_help("warm"))
 def warm_command(
     ctx: typer.Context,
     args: list[str] | None = typer.Argument(

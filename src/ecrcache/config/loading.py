@@ -33,7 +33,7 @@ def load_config(path: Path) -> Config:
     except FileNotFoundError:
         raise ConfigError(
             f"{name}: no such file",
-            hint="pass --config PATH (or set ECRCACHE_CONFIG); config.example.toml is a start",
+            hint="run `ecrcache init` to write one, or pass --config PATH (or set ECRCACHE_CONFIG)",
         ) from None
     try:
         doc = loads_toml(text)

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TextIO
 
+from rich.console import Console
 from rich.markup import escape as _escape
-from rich.table import Table
 
 from ecrcache.cost.explorer import MonthlyCost
 from ecrcache.cost.pricing import GB
@@ -19,6 +19,7 @@ from ecrcache.cost.prune import PrunePlan, PruneResult
 from ecrcache.cost.report import METHOD, PULL_TIME_NOTE, CostReport, Usage
 from ecrcache.cost.status import PrefixStatus
 from ecrcache.render.console import console, err_console
+from ecrcache.render.tables import Column, print_table
 
 
 def gb(n: int) -> str:
@@ -58,20 +59,18 @@ def inventory_progress(*, enabled: bool = True) -> Iterator[Callable[[int, int],
 
 
 def _usage_table(
-    title: str, first: str, second: str, rows: Sequence[tuple[str, str, Usage]]
-) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False)
-    for name, justify in (
-        (first, "left"),
-        (second, "left"),
-        ("repos", "right"),
-        ("images", "right"),
-        ("GB", "right"),
-        ("USD/month", "right"),
-    ):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for a, b, u in rows:
-        t.add_row(
+    c: Console, title: str, first: str, second: str, rows: Sequence[tuple[str, str, Usage]]
+) -> None:
+    columns = [
+        Column(first),
+        Column(second),
+        Column("repos", "right"),
+        Column("images", "right"),
+        Column("GB", "right"),
+        Column("USD/month", "right"),
+    ]
+    cells = [
+        (
             _escape(a),
             _escape(b),
             str(u.repositories),
@@ -79,7 +78,9 @@ def _usage_table(
             gb(u.total_bytes),
             usd(u.monthly_usd),
         )
-    return t
+        for a, b, u in rows
+    ]
+    print_table(c, columns, cells, title=title, show_edge=False)
 
 
 def render_cost_report(
@@ -100,22 +101,20 @@ def render_cost_report(
     )
     c.print(f"[dim]{_escape(p.source)}[/]")
     c.print("")
-    c.print(
-        _usage_table(
-            "Per upstream",
-            "prefix",
-            "upstream",
-            [(ln.name, ln.group, ln.usage) for ln in report.per_prefix],
-        )
+    _usage_table(
+        c,
+        "Per upstream",
+        "prefix",
+        "upstream",
+        [(ln.name, ln.group, ln.usage) for ln in report.per_prefix],
     )
     c.print("")
-    c.print(
-        _usage_table(
-            f"Top {len(report.top_repositories)} repositories",
-            "repository",
-            "prefix",
-            [(ln.name, ln.group, ln.usage) for ln in report.top_repositories],
-        )
+    _usage_table(
+        c,
+        f"Top {len(report.top_repositories)} repositories",
+        "repository",
+        "prefix",
+        [(ln.name, ln.group, ln.usage) for ln in report.top_repositories],
     )
     t = report.total
     c.print("")
@@ -173,19 +172,21 @@ def render_status(
     lines: Sequence[PrefixStatus], out: TextIO, *, region: str, no_color: bool = False
 ) -> None:
     c = console(out, no_color=no_color)
-    t = Table(title=f"Pull-through cache in {region}", title_justify="left", show_edge=False)
-    for name in (
-        "prefix",
-        "upstream",
-        "repos",
-        "images",
-        "GB",
-        "newest pull",
-        "oldest pull",
-        "lifecycle",
-        "scan",
-    ):
-        t.add_column(name, justify="right" if name in ("repos", "images", "GB") else "left")
+    columns = [
+        Column(name, "right" if name in ("repos", "images", "GB") else "left")
+        for name in (
+            "prefix",
+            "upstream",
+            "repos",
+            "images",
+            "GB",
+            "newest pull",
+            "oldest pull",
+            "lifecycle",
+            "scan",
+        )
+    ]
+    rows = []
     for s in lines:
         if s.template is None:
             lc = "no template"
@@ -194,18 +195,20 @@ def render_status(
         else:
             lc = f"{len(s.lifecycle_differs)} differ from {s.template}"
         scan = s.scan_frequency + ("" if s.scan_matches else f" ({len(s.scan_differs)} differ)")
-        t.add_row(
-            _escape(s.prefix),
-            _escape(s.upstream),
-            str(s.repositories),
-            str(s.images),
-            gb(s.stored_bytes),
-            when(s.newest_pull),
-            when(s.oldest_pull),
-            _escape(lc),
-            _escape(scan),
+        rows.append(
+            (
+                _escape(s.prefix),
+                _escape(s.upstream),
+                str(s.repositories),
+                str(s.images),
+                gb(s.stored_bytes),
+                when(s.newest_pull),
+                when(s.oldest_pull),
+                _escape(lc),
+                _escape(scan),
+            )
         )
-    c.print(t)
+    print_table(c, columns, rows, title=f"Pull-through cache in {region}", show_edge=False)
     for s in lines:
         for name in s.lifecycle_differs:
             c.print(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ecrcache.config.upstreams import upstream
 from ecrcache.render.console import _escape, console
+from ecrcache.render.tables import Column, print_table
 
 if TYPE_CHECKING:
     from ecrcache.reconcile.outputs import Outputs
@@ -15,8 +16,6 @@ def render_outputs(o: Outputs, out: TextIO, *, no_color: bool = False) -> None:
     """Registry, login, CI policy, then one table row per rule. Nothing is wrapped or cut:
     every value is meant to be copied."""
     from rich import box
-    from rich.measure import Measurement
-    from rich.table import Table
 
     c = console(out, no_color=no_color)
     c.print(f"[bold]Registry[/]   {_escape(o.registry)}  ({o.account_id}, {o.region})")
@@ -28,17 +27,18 @@ def render_outputs(o: Outputs, out: TextIO, *, no_color: bool = False) -> None:
     if not o.pull_prefixes:
         c.print("\nNo pull-through cache rules in the config.")
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("prefix", "upstream", "pull prefix", "example: upstream → cache"):
-        table.add_column(name, no_wrap=True)
-    for p in o.pull_prefixes:
-        table.add_row(
+    columns = [
+        Column(name) for name in ("prefix", "upstream", "pull prefix", "example: upstream → cache")
+    ]
+    rows = [
+        (
             _escape(p.prefix),
             _escape(f"{upstream(p.upstream).title.split(' (')[0]}\n{p.upstream_url}"),
             _escape(p.pull_prefix),
             _escape(f"{p.example}\n→ {p.cached_example}"),
         )
+        for p in o.pull_prefixes
+    ]
     c.print("")
-    # As wide as the widest row, even past the terminal: a truncated reference is useless.
-    c.width = max(c.width, Measurement.get(c, c.options.update(max_width=4096), table).maximum)
-    c.print(table)
+    # Whole values, as a table when it fits, else one record per rule: each is meant to be copied.
+    print_table(c, columns, rows, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from rich.table import Table
-
 from ecrcache.cost.sync_failures import WINDOW_HOURS, SyncFailures
 from ecrcache.render.console import _escape, console
+from ecrcache.render.tables import Column, print_table
 
 
 def render_sync_failures(
@@ -22,21 +21,26 @@ def render_sync_failures(
     if not failures:
         c.print(f"No pull-through cache sync failures in the last {WINDOW_HOURS} hours.")
         return
-    t = Table(
-        title=f"Sync failures, last {WINDOW_HOURS} hours", title_justify="left", show_edge=False
-    )
-    for name in ("prefix", "failures", "last", "upstream", "last failure"):
-        t.add_column(name, justify="right" if name == "failures" else "left")
+    columns = [
+        Column(name, justify="right" if name == "failures" else "left")
+        for name in ("prefix", "failures", "last", "upstream", "last failure")
+    ]
+    rows = []
     for f in failures:
         at = datetime.fromtimestamp(f.last_at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
-        t.add_row(
-            _escape(f.prefix),
-            str(f.count),
-            at,
-            _escape(f.upstream),
-            _escape(f"{f.last_code}: {f.last_reason}" if f.last_reason else f.last_code),
+        rows.append(
+            (
+                _escape(f.prefix),
+                str(f.count),
+                at,
+                _escape(f.upstream),
+                _escape(f"{f.last_code}: {f.last_reason}" if f.last_reason else f.last_code),
+            )
         )
-    c.print(t)
+    # a failure reason is long: never cut, one record per prefix when it does not fit
+    print_table(
+        c, columns, rows, title=f"Sync failures, last {WINDOW_HOURS} hours", show_edge=False
+    )
     c.print(
         "[dim]an expired or wrong upstream token is the most common cause: "
         "`ecrcache doctor --check secret`[/]"

@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from rich.table import Table
-
 from ecrcache.render.console import _escape, console, err_console
 from ecrcache.render.pull import size_text
+from ecrcache.render.tables import Column, print_table
 
 if TYPE_CHECKING:
     from ecrcache.registry.warm import ImageResult, WarmReport
@@ -34,20 +33,26 @@ def render_warm(report: WarmReport, out: TextIO, *, no_color: bool = False) -> N
     image failed, with its hint, and notes; then the totals and how "already cached" was
     decided."""
     c = console(out, no_color=no_color)
-    t = Table(show_edge=False)
-    for name in ("image", "status", "platforms", "downloaded"):
-        # fold, never truncate: a reference cut with "…" is no use
-        t.add_column(name, justify="right" if name == "downloaded" else "left", overflow="fold")
+    columns = [
+        Column("image"),
+        Column("status"),
+        Column("platforms"),
+        Column("downloaded", "right"),
+    ]
+    rows = []
     for image in report.images:
         style = _STYLE[image.status]
         status = image.status + (" (simulated)" if image.simulated and not image.failed else "")
-        t.add_row(
-            _escape(image.reference),
-            f"[{style}]{_escape(status)}[/]",
-            _escape(_platforms(image)),
-            size_text(image.bytes) if image.bytes else "-",
+        rows.append(
+            (
+                _escape(image.reference),
+                f"[{style}]{_escape(status)}[/]",
+                _escape(_platforms(image)),
+                size_text(image.bytes) if image.bytes else "-",
+            )
         )
-    c.print(t)
+    # never fold or cut: a reference cut with "…" is no use (one record per image instead)
+    print_table(c, columns, rows, show_edge=False)
     registries = sorted(
         {i.cache_reference.split("/", 1)[0] for i in report.images if i.cache_reference}
     )
