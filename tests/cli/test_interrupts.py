@@ -219,3 +219,22 @@ def test_sigint_while_the_interpreter_exits_does_not_kill_or_trace() -> None:
     assert done.stdout.startswith("ecrcache "), done.stdout
     assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
     assert done.returncode == 0  # the run had finished: its result stands
+
+
+def test_a_ctrl_c_python_wraps_in_another_error_is_still_an_interrupt() -> None:
+    """Python 3.11 turns a KeyboardInterrupt raised in ``__set_name__`` (pydantic building a
+    model while ecrcache imports its config) into a RuntimeError: found by the start-up test."""
+    from ecrcache.cli.app import _from_interrupt
+
+    class Descriptor:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    try:
+        type("Model", (), {"field": Descriptor()})
+    except RuntimeError as exc:
+        wrapped: BaseException = exc
+    else:  # pragma: no cover - an interpreter that does not wrap it
+        pytest.skip("this Python does not wrap exceptions from __set_name__")
+    assert _from_interrupt(wrapped)
+    assert not _from_interrupt(RuntimeError("no"))

@@ -249,6 +249,10 @@ def _run(argv: list[str] | None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         return report_interrupt(as_json=as_json, command=_command_name(args))
     except Exception as exc:
+        if _from_interrupt(exc):
+            # Python wraps a Ctrl-C that lands in some hooks (a class's __set_name__ while
+            # pydantic builds a model at import) in a RuntimeError: still an interrupt
+            return report_interrupt(as_json=as_json, command=_command_name(args))
         if debug:
             _print_traceback(exc)
             return EXIT_FAILURE
@@ -260,6 +264,18 @@ def _run(argv: list[str] | None) -> int:
             "run again with --debug for the traceback, and report it",
         )
         return EXIT_FAILURE
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused, at any depth of its chain, by a KeyboardInterrupt."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def report_interrupt(*, as_json: bool, command: str) -> int:
