@@ -7,6 +7,9 @@ request instead (``before=True``): the connection drops before the server sees i
 The operation is read from the request as AWS itself routes it: the ``X-Amz-Target`` header of
 the JSON protocols (ECR, Secrets Manager, STS is query), else the ``Action`` form field of the
 query protocols (IAM, STS); the service from the SigV4 credential scope of ``Authorization``.
+It can also add latency to every request (``delay_s``: a real endpoint is some milliseconds
+away, so an interrupt sent "during the k-th call" has a call in flight to land in) and counts the
+requests (``wait_for(k)`` returns once the k-th has arrived): the interrupt proof uses that.
 Loopback only; one thread per connection; stops with ``stop()``.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -41,9 +45,12 @@ class LossyProxy:
     upstream: str  # http://host:port of the endpoint behind the proxy
     seen: list[tuple[str, str]] = field(default_factory=list)
     lost: list[tuple[str, str]] = field(default_factory=list)
+    delay_s: float = 0.0  # latency added to every request, so a call is in flight to hit
+    requests: int = 0  # requests arrived so far (``wait_for``)
     _armed: tuple[str, str] | None = None
     _before: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -51,6 +58,16 @@ class LossyProxy:
         assert self._server is not None
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` requests have arrived in all; False on timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.requests >= count, timeout=timeout)
+
+    def _arrive(self) -> None:
+        with self._arrived:
+            self.requests += 1
+            self._arrived.notify_all()
 
     def lose_next(self, service: str, operation: str, *, before: bool = False) -> None:
         """Lose the response of the next ``service`` ``operation`` request (once); with
@@ -89,6 +106,9 @@ class LossyProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                proxy._arrive()
+                if proxy.delay_s:
+                    time.sleep(proxy.delay_s)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 op = operation_of(headers, body)
                 if proxy._should_lose(op, before=True):

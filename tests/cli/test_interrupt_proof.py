@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 from cli_support import cli
 
-from delay_proxy import DelayProxy
 from ecrcache.sandbox import statefile
+from lossy_proxy import LossyProxy
 from serve_support import SRC, ServedSandbox, served_sandbox
 
 SEED = int(os.environ.get("ECRCACHE_INTERRUPT_SEED", "16"))
@@ -166,7 +166,7 @@ def _check_interrupted(rc: int, out: str, err: str, *, as_json: bool) -> tuple[s
 
 
 def _signal_at_point(
-    proc: subprocess.Popen[str], proxy: DelayProxy | None, rng: random.Random, full: int, sig: int
+    proc: subprocess.Popen[str], proxy: LossyProxy | None, rng: random.Random, full: int, sig: int
 ) -> bool:
     """Send ``sig`` at a random point: a random time into the run, or while the k-th call
     is in flight. False if the process had already finished."""
@@ -209,7 +209,7 @@ def _server_points(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     direct = served.endpoint
-    proxy = DelayProxy(direct, delay_s=LATENCY_S).start()
+    proxy = LossyProxy(direct, delay_s=LATENCY_S).start()
     try:
         code, out, err = cli(
             capsys, "--endpoint-url", direct, "apply", "-c", str(configs["a"]), "--yes"
