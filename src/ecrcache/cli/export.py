@@ -11,7 +11,6 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options, region_for
 from ecrcache.cli.helptext import command_help
-from ecrcache.errors import EcrcacheError
 
 export_app = typer.Typer(
     help="Export the config to another engine (CloudFormation).",
@@ -41,12 +40,8 @@ def cloudformation(
     if out is not None:
         from ecrcache.atomicfile import write_atomic
 
-        try:
-            write_atomic(out, to_yaml(template).encode("utf-8"), mode=0o644)
-        except OSError as exc:
-            raise EcrcacheError(
-                f"cannot write {out}: {exc.strerror}", hint="check the directory exists"
-            ) from None
+        # write_atomic's own FileWriteError says what is wrong (a missing directory included)
+        write_atomic(out, to_yaml(template).encode("utf-8"), mode=0o644)
     if opts.json:
         data: dict[str, Any] = {
             "region": region,

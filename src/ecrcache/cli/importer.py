@@ -12,7 +12,7 @@ from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
-from ecrcache.errors import EcrcacheError, UsageError
+from ecrcache.errors import UsageError
 
 
 def import_region(opts: GlobalOptions) -> str:
@@ -37,8 +37,6 @@ def write_new(path: Path, text: str, *, force: bool) -> None:
         write_atomic(path, text.encode("utf-8"), mode=0o644, replace=force)
     except FileExistsError:
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it") from None
-    except OSError as exc:
-        raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
 
 
 @app.command("import", **command_help("import"))

@@ -13,7 +13,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import ACCOUNT_RE, emit_json, options
 from ecrcache.cli.helptext import command_help
-from ecrcache.errors import EcrcacheError, UsageError
+from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
     from ecrcache.config.starter import StarterAnswers, UpstreamChoice
@@ -270,8 +270,6 @@ def init(
         write_atomic(path, text.encode("utf-8"), mode=0o644, replace=force)
     except FileExistsError:
         raise UsageError(f"{path} exists", hint="pass --force to overwrite it") from None
-    except OSError as exc:
-        raise EcrcacheError(f"cannot write {path}: {exc.strerror}") from None
     rules = [c.prefix for c in answers.upstreams]
     if opts.json:
         emit_json(

@@ -173,8 +173,5 @@ def update_docker_config(
     atomicfile.check_replaceable(target)  # before reading: a FIFO would block the read
     doc = read_config(target)
     data = json.dumps(merge_auths(doc, logins), indent="\t").encode() + b"\n"
-    try:
-        write_atomic(target, data)
-    except OSError as exc:
-        raise DockerConfigError(f"cannot write {target}: {exc.strerror}") from exc
+    write_atomic(target, data)  # FileWriteError (one line and a hint) when it cannot
     return target, shadowing_warnings(doc, tuple(login.host for login in logins))
