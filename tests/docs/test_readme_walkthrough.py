@@ -1,14 +1,14 @@
 """The README's sandbox walk-through works as written, from the README's own code blocks.
 
 Every fenced block marked ``<!-- walkthrough -->`` (or ``<!-- walkthrough exit=N -->``) is run in
-README order, as a new user would type it into one terminal: one environment carried from block
-to block (an ``export`` or ``cd`` in one block holds for the next), on a fresh machine's terms (HOME, the
-Docker config and the sandbox state in a temporary directory, no AWS settings at all, this
-checkout's ``ecrcache`` on PATH), and with no network where the kernel lets the test take it away
-(``unshare --net``). Each block must exit 0 (or N), and every line of the ``text`` block that
-follows it (the output the README pastes) must appear in what it printed, whitespace squeezed.
-A line ``...`` marks lines cut; ``...`` inside a line stands for any text on that line (a path,
-a time, a digest).
+README order, as a new user would type it into one terminal: one environment and directory
+carried from block to block (an ``export`` or ``cd`` in one block holds for the next), on a fresh
+machine's terms (HOME, the Docker config and the sandbox state in a temporary directory, no AWS
+settings at all, this checkout's ``ecrcache`` on PATH), and with no network where the kernel lets
+the test take it away (``unshare --net``). Each block must exit 0 (or N), and every line of the
+``text`` block that follows it (the output the README pastes) must appear in what it printed,
+whitespace squeezed. A line ``...`` marks lines cut; ``...`` inside a line stands for any text on
+that line (a path, a time, a digest).
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def _fresh_machine(tmp_path: Path) -> dict[str, str]:
     bin_dir.mkdir()
     (bin_dir / "ecrcache").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ecrcache "$@"\n')
     # A docker that only records that something called it: nothing in the sandbox may need one.
-    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "docker-calls"}"\nexit 1\n')
+    calls = tmp_path / "docker-calls"
+    (bin_dir / "docker").write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\nexit 1\n')
     for shim in bin_dir.iterdir():
         shim.chmod(0o755)
     return {
