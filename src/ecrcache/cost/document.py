@@ -63,6 +63,19 @@ def docker_hub_lines(report: CostReport, docker_hub_prefixes: Sequence[str]) -> 
     )
 
 
+def stale_source_line(report: CostReport) -> str:
+    """Which pull times decided "stale", in one sentence (text and JSON say the same)."""
+    note = f" {report.stale_source_note}" if report.stale_source_note else ""
+    if report.stale_source == "cloudwatch":
+        return (
+            "lastRecordedPullTime, and CloudWatch AWS/ECR RepositoryPullCount for the last 24 "
+            "hours, which lastRecordedPullTime may not show yet: a repository it counted a pull "
+            f"of then keeps its images out of stale ({report.stale_kept_by_metric} image(s) "
+            f"kept by it).{note}"
+        )
+    return f"lastRecordedPullTime.{note}"
+
+
 def report_doc(
     report: CostReport,
     *,
@@ -85,6 +98,11 @@ def report_doc(
         },
         "stale_after_days": report.stale_after_days,
         "stale": _savings(report.stale),
+        "stale_source": {
+            "source": report.stale_source,
+            "kept_by_metric": report.stale_kept_by_metric,
+            "note": stale_source_line(report),
+        },
         "untagged": _savings(report.untagged),
         "stale_or_untagged": _savings(report.stale_or_untagged),
         "lifecycle": [

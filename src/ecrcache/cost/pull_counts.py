@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ecrcache.cost.report import Repository, groups_of
+
 NAMESPACE = "AWS/ECR"
 METRIC = "RepositoryPullCount"
 DIMENSION = "RepositoryName"
@@ -48,8 +50,15 @@ class PullCounts:
     until: datetime
     source: str
     counts: Mapping[str, int] = field(default_factory=dict)
-    last_pull_day: Mapping[str, datetime] = field(default_factory=dict)
+    last_pull_day: Mapping[str, datetime] = field(default_factory=dict)  # its period's start
     reason: str = ""
+    period_s: int = PERIOD_S
+
+    def pulled_by(self) -> dict[str, datetime]:
+        """Per repository, the latest moment its last counted pull can have been (the end of
+        that period, not after ``until``)."""
+        step = timedelta(seconds=self.period_s)
+        return {n: min(at + step, self.until) for n, at in self.last_pull_day.items()}
 
     @property
     def from_metric(self) -> bool:
@@ -57,8 +66,9 @@ class PullCounts:
 
     def note(self) -> str:
         if self.from_metric:
+            per = "day" if self.period_s == PERIOD_S else f"{self.period_s} s"
             return (
-                f"Pulls are {METRIC_NAME} (Sum per repository and day, last {self.days} days), "
+                f"Pulls are {METRIC_NAME} (Sum per repository and {per}, last {self.days} days), "
                 f"fresher than {RECORDED}, which ECR refreshes about once a day."
             )
         return f"Pulls from {RECORDED}: {self.reason}."
@@ -71,7 +81,7 @@ class PullCounts:
                 "name": METRIC,
                 "dimension": DIMENSION,
                 "statistic": STAT,
-                "period_seconds": PERIOD_S,
+                "period_seconds": self.period_s,
             },
             "days": self.days,
             "until": self.until.isoformat(),
@@ -84,7 +94,7 @@ def batches(names: Sequence[str], size: int = MAX_QUERIES) -> list[Sequence[str]
     return [names[i : i + size] for i in range(0, len(names), size)]
 
 
-def queries(names: Sequence[str]) -> list[dict[str, Any]]:
+def queries(names: Sequence[str], period_s: int = PERIOD_S) -> list[dict[str, Any]]:
     """One MetricStat query per repository; Ids ``r0``, ``r1``... (an Id must start with a
     lower-case letter, and a repository name may hold characters an Id may not)."""
     return [
@@ -96,7 +106,7 @@ def queries(names: Sequence[str]) -> list[dict[str, Any]]:
                     "MetricName": METRIC,
                     "Dimensions": [{"Name": DIMENSION, "Value": name}],
                 },
-                "Period": PERIOD_S,
+                "Period": period_s,
                 "Stat": STAT,
             },
             "ReturnData": True,
@@ -112,6 +122,7 @@ def summarise(
     days: int,
     until: datetime,
     reason_if_empty: str = "",
+    period_s: int = PERIOD_S,
 ) -> PullCounts:
     """PullCounts from GetMetricData's MetricDataResults for the queries of ``names`` (results
     of one Id may come in several pages: they add up)."""
@@ -136,32 +147,45 @@ def summarise(
             RECORDED,
             reason=reason_if_empty
             or f"{METRIC_NAME} has no data for these repositories in the last {days} days",
+            period_s=period_s,
         )
     return PullCounts(
         days,
         until,
         CLOUDWATCH,
-        counts={n: int(round(counts.get(n, 0.0))) for n in names},
+        counts={n: round(counts.get(n, 0.0)) for n in names},
         last_pull_day=last,
+        period_s=period_s,
     )
 
 
 def read_pull_counts(
-    clients: Any, repositories: Sequence[str], *, days: int, now: datetime
+    clients: Any,
+    repositories: Sequence[str],
+    *,
+    days: int,
+    now: datetime,
+    period_s: int = PERIOD_S,
 ) -> PullCounts:
-    """Pulls of ``repositories`` over the last ``days`` days (GetMetricData, 500 queries a call,
-    paged). Denied or no data: a PullCounts with ``source`` RECORDED saying so."""
+    """Pulls of ``repositories`` over the last ``days`` days in periods of ``period_s`` (a
+    divisor of a day: 3,600 or 86,400), ending at the next period boundary (GetMetricData, 500
+    queries a call, paged). Denied or no data: a PullCounts with ``source`` RECORDED saying so."""
     from ecrcache.aws import ACCESS_CODES, aws_errors, error_code
 
     days = max(1, min(days, MAX_DAYS))
-    # whole days, ending at the next midnight UTC, so each period is one calendar day
-    until = (now.astimezone(UTC) + timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    # whole periods, ending at the next boundary (midnight UTC for days): calendar periods
+    epoch = int(now.timestamp())
+    until = datetime.fromtimestamp(epoch - epoch % period_s + period_s, tz=UTC)
     start = until - timedelta(days=days)
     names = sorted(dict.fromkeys(repositories))
     if not names:
-        return PullCounts(days, until, RECORDED, reason="no cached repository to count pulls of")
+        return PullCounts(
+            days,
+            until,
+            RECORDED,
+            reason="no cached repository to count pulls of",
+            period_s=period_s,
+        )
     results: list[Mapping[str, Any]] = []
     offsets: list[str] = []
     paginator = clients.cloudwatch.get_paginator("get_metric_data")
@@ -171,7 +195,7 @@ def read_pull_counts(
                 base = len(offsets)
                 offsets.extend(batch)
                 for page in paginator.paginate(
-                    MetricDataQueries=queries(batch),
+                    MetricDataQueries=queries(batch, period_s),
                     StartTime=start,
                     EndTime=until,
                     ScanBy="TimestampAscending",
@@ -187,6 +211,62 @@ def read_pull_counts(
                     until,
                     RECORDED,
                     reason=f"cloudwatch:GetMetricData was denied ({code})",
+                    period_s=period_s,
                 )
             raise
-    return summarise(offsets, results, days=days, until=until)
+    return summarise(offsets, results, days=days, until=until, period_s=period_s)
+
+
+@dataclass(frozen=True)
+class RepositoryPulls:
+    """One cached repository's pulls: CloudWatch's count and day of the latest pull (None
+    without the metric), and the newest ``lastRecordedPullTime`` of its images."""
+
+    repository: str
+    prefix: str
+    pulls: int | None
+    last_pull_day: datetime | None
+    last_recorded_pull: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository,
+            "prefix": self.prefix,
+            "pulls": self.pulls,
+            "last_pull_day": self.last_pull_day.date().isoformat() if self.last_pull_day else None,
+            "last_recorded_pull": (
+                self.last_recorded_pull.isoformat() if self.last_recorded_pull else None
+            ),
+        }
+
+
+def repository_pulls(
+    repositories: Sequence[Repository], prefix_of: Mapping[str, str], counts: PullCounts
+) -> tuple[RepositoryPulls, ...]:
+    """A line per repository in ``prefix_of`` (name -> its cache prefix), most pulled first
+    (then the most recently recorded, then by name)."""
+    out = []
+    for repo in repositories:
+        if repo.name not in prefix_of:
+            continue
+        recorded = [g.last_pulled_at for g in groups_of(repo.images) if g.last_pulled_at]
+        out.append(
+            RepositoryPulls(
+                repository=repo.name,
+                prefix=prefix_of[repo.name],
+                pulls=counts.counts.get(repo.name, 0) if counts.from_metric else None,
+                last_pull_day=counts.last_pull_day.get(repo.name),
+                last_recorded_pull=max(recorded) if recorded else None,
+            )
+        )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return tuple(
+        sorted(
+            out,
+            key=lambda r: (
+                -(r.pulls or 0),
+                -(r.last_recorded_pull or epoch).timestamp(),
+                r.repository,
+            ),
+        )
+    )
