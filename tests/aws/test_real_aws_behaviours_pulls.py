@@ -6,6 +6,8 @@
   ``RepositoryName``, statistic Sum, automatically for private repositories.
 - botocore's CloudWatch model (GetMetricDataInput.MetricDataQueries): "A single GetMetricData
   call can include as many as 500 MetricDataQuery structures".
+- CloudWatch user guide, "Amazon CloudWatch concepts": "Metrics are uniquely defined by a
+  name, a namespace, and zero or more dimensions".
 """
 
 from __future__ import annotations
@@ -84,3 +86,24 @@ def test_get_metric_data_takes_at_most_500_queries(cloudwatch: Any) -> None:
         MetricDataQueries=queries(names[:500]), StartTime=now - timedelta(days=1), EndTime=now
     )
     assert len(ok["MetricDataResults"]) == 500
+
+
+def test_a_metric_is_its_namespace_name_and_dimensions(cloudwatch: Any) -> None:
+    """CloudWatch user guide, "Amazon CloudWatch concepts": "Metrics are uniquely defined by a
+    name, a namespace, and zero or more dimensions". The same name and dimension in another
+    namespace is another metric (moto 5.2.5 leaves the namespace out when dimensions are
+    given)."""
+    simulate_pull(account_id=ACCOUNT, region=REGION, repository="ecr-public/docker/library/nginx")
+    cloudwatch.put_metric_data(
+        Namespace="Team/Builds",
+        MetricData=[
+            {
+                "MetricName": "RepositoryPullCount",
+                "Dimensions": [
+                    {"Name": "RepositoryName", "Value": "ecr-public/docker/library/nginx"}
+                ],
+                "Value": 40,
+            }
+        ],
+    )
+    assert sum(_sum(cloudwatch, "ecr-public/docker/library/nginx")) == 1

@@ -110,7 +110,7 @@ def cost_report(
             )
         billed = actual_costs(clients, today=datetime.now(UTC).date()) if actual else None
         days = stale_days(config, stale_after)
-        pulls = _metric_pulls(clients, inv, config, now=datetime.now(UTC))
+        pulls = _metric_pulls(clients, inv, config, days=days, now=datetime.now(UTC))
     report = make_report(
         inv.repositories,
         prefixes=prefixes_of(inv),
@@ -147,12 +147,12 @@ def cost_report(
 
 
 def _metric_pulls(
-    clients: object, inv: Inventory, config: Config | None, *, now: datetime
+    clients: object, inv: Inventory, config: Config | None, *, days: int, now: datetime
 ) -> PullCounts:
-    """ECR's RepositoryPullCount for the cached repositories over the last two days, hourly:
-    only a pull in the last 24 hours can be missing from lastRecordedPullTime (report.is_stale),
-    so that is what the metric adds to "stale"; or why there is none."""
-    from ecrcache.cost.pull_counts import read_pull_counts
+    """ECR's RepositoryPullCount for the cached repositories: one sum over the stale window
+    (CloudWatch keeps it 455 days), which is all "stale" asks (was it pulled since?); or why
+    there is none."""
+    from ecrcache.cost.pull_counts import MAX_DAYS, PERIOD_S, read_pull_counts
     from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
 
     prefixes, apps = prefixes_of(inv), applications(config)
@@ -161,4 +161,5 @@ def _metric_pulls(
         for r in inv.repositories
         if classify(r.name, prefixes, apps) not in (APPLICATION, UNMANAGED)
     ]
-    return read_pull_counts(clients, cached, days=2, now=now, period_s=3600)
+    days = min(days, MAX_DAYS)
+    return read_pull_counts(clients, cached, days=days, now=now, period_s=days * PERIOD_S)

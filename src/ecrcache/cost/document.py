@@ -68,10 +68,11 @@ def stale_source_line(report: CostReport) -> str:
     note = f" {report.stale_source_note}" if report.stale_source_note else ""
     if report.stale_source == "cloudwatch":
         return (
-            "lastRecordedPullTime, and CloudWatch AWS/ECR RepositoryPullCount for the last 24 "
-            "hours, which lastRecordedPullTime may not show yet: a repository it counted a pull "
-            f"of then keeps its images out of stale ({report.stale_kept_by_metric} image(s) "
-            f"kept by it).{note}"
+            "CloudWatch AWS/ECR RepositoryPullCount (per repository and day) for a repository "
+            "holding one image, where a pull of the repository is a pull of that image and "
+            f"the metric's is the newer ({report.stale_kept_by_metric} image(s) not stale by "
+            "it); lastRecordedPullTime for the others, as the metric does not say which image "
+            f"was pulled.{note}"
         )
     return f"lastRecordedPullTime.{note}"
 

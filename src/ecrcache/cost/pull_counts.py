@@ -66,9 +66,11 @@ class PullCounts:
 
     def note(self) -> str:
         if self.from_metric:
-            per = "day" if self.period_s == PERIOD_S else f"{self.period_s} s"
+            per = {PERIOD_S: " and day", self.days * PERIOD_S: ""}.get(
+                self.period_s, f" and {self.period_s} s"
+            )
             return (
-                f"Pulls are {METRIC_NAME} (Sum per repository and {per}, last {self.days} days), "
+                f"Pulls are {METRIC_NAME} (Sum per repository{per}, last {self.days} days), "
                 f"fresher than {RECORDED}, which ECR refreshes about once a day."
             )
         return f"Pulls from {RECORDED}: {self.reason}."
@@ -167,15 +169,17 @@ def read_pull_counts(
     now: datetime,
     period_s: int = PERIOD_S,
 ) -> PullCounts:
-    """Pulls of ``repositories`` over the last ``days`` days in periods of ``period_s`` (a
-    divisor of a day: 3,600 or 86,400), ending at the next period boundary (GetMetricData, 500
-    queries a call, paged). Denied or no data: a PullCounts with ``source`` RECORDED saying so."""
+    """Pulls of ``repositories`` over the last ``days`` days in periods of ``period_s`` (an
+    hour, a day, or the whole window: one sum per repository), ending at the next boundary of
+    the hour or day (GetMetricData, 500 queries a call, paged). Denied or no data: a PullCounts
+    with ``source`` RECORDED saying so."""
     from ecrcache.aws import ACCESS_CODES, aws_errors, error_code
 
     days = max(1, min(days, MAX_DAYS))
-    # whole periods, ending at the next boundary (midnight UTC for days): calendar periods
+    # ending at the next boundary of the period, or of the day for longer ones (midnight UTC)
+    align = min(period_s, PERIOD_S)
     epoch = int(now.timestamp())
-    until = datetime.fromtimestamp(epoch - epoch % period_s + period_s, tz=UTC)
+    until = datetime.fromtimestamp(epoch - epoch % align + align, tz=UTC)
     start = until - timedelta(days=days)
     names = sorted(dict.fromkeys(repositories))
     if not names:

@@ -228,24 +228,17 @@ def _savings(groups: Sequence[Group], prices: pricing.Prices) -> Savings:
     return Savings(len(groups), usage.total_bytes, usage.monthly_usd)
 
 
-# "Amazon ECR refreshes the last image pull timestamp at least once every 24 hours" (ECR API
-# reference, ImageDetail.lastRecordedPullTime): a pull older than this is in lastRecordedPullTime.
-RECORD_LAG = timedelta(hours=24)
-
-
 def is_stale(
     group: Group, *, now: datetime, days: int, repository_pulled_at: datetime | None = None
 ) -> bool:
-    """Not pulled (nor pushed, if never pulled) for more than ``days`` days.
-
-    ``repository_pulled_at`` is the latest pull CloudWatch's RepositoryPullCount counted in the
-    group's repository (per repository, fresher than lastRecordedPullTime). Only a pull within
-    ``RECORD_LAG`` can be missing from lastRecordedPullTime, and the metric cannot say which
-    image it was: such a pull keeps every image of the repository out of "stale"; an older one
-    is already in each image's lastRecordedPullTime, which then decides."""
-    if group.last_used_at >= now - timedelta(days=days):
-        return False
-    return repository_pulled_at is None or repository_pulled_at < now - RECORD_LAG
+    """Not pulled (nor pushed, if never pulled) for more than ``days`` days. With
+    ``repository_pulled_at`` (the latest pull CloudWatch's RepositoryPullCount counted in the
+    group's repository, given only where the repository holds this one image, so a pull of it
+    is a pull of the image) the newer of the two decides."""
+    last = group.last_used_at
+    if repository_pulled_at is not None and repository_pulled_at > last:
+        last = repository_pulled_at
+    return last < now - timedelta(days=days)
 
 
 def cost_report(
@@ -282,9 +275,11 @@ def cost_report(
     all_lines = [ln for lines in by_prefix.values() for ln in lines]
     ranked = sorted(all_lines, key=lambda ln: (-ln.usage.total_bytes, ln.name))
     total = sum((ln.usage for ln in per_prefix), Usage())
+    # the metric counts pulls per repository: it dates an image's last pull only where the
+    # repository holds that one image; elsewhere lastRecordedPullTime decides
     metric = repository_pulls or {}
     cached = [
-        (g, metric.get(name))
+        (g, metric.get(name) if len(gs) == 1 else None)
         for name, gs in groups_by_repo.items()
         if classify(name, prefixes, applications) not in (APPLICATION, UNMANAGED)
         for g in gs
@@ -294,7 +289,7 @@ def cost_report(
         for g, at in cached
     ]
     stale = [g for g, flag in stale_flags if flag]
-    # stale by lastRecordedPullTime, kept by a newer pull the metric counted
+    # stale by lastRecordedPullTime, not by a newer pull the metric counted
     kept = sum(
         1
         for (g, at), (_, flag) in zip(cached, stale_flags, strict=True)

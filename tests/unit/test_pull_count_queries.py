@@ -63,11 +63,10 @@ def _group(last_pulled: datetime | None, pushed: datetime = NOW - 400 * DAY) -> 
     return Group(ImageRecord("sha256:a", ("v1",), 10, pushed, last_pulled))
 
 
-def test_a_counted_pull_in_the_last_24_hours_keeps_an_image_out_of_stale() -> None:
+def test_the_newer_of_the_recorded_and_the_counted_pull_decides() -> None:
     old = _group(NOW - 100 * DAY)
     assert is_stale(old, now=NOW, days=90)
-    assert not is_stale(old, now=NOW, days=90, repository_pulled_at=NOW - timedelta(hours=5))
-    # older than ECR's 24-hour refresh: lastRecordedPullTime already holds it, and decides
-    assert is_stale(old, now=NOW, days=90, repository_pulled_at=NOW - 2 * DAY)
-    # a recent recorded pull is not stale, whatever the metric says
-    assert not is_stale(_group(NOW - DAY), now=NOW, days=90, repository_pulled_at=None)
+    assert not is_stale(old, now=NOW, days=90, repository_pulled_at=NOW - 5 * DAY)
+    assert is_stale(old, now=NOW, days=90, repository_pulled_at=NOW - 120 * DAY)
+    # an older counted pull never makes a recently recorded image stale
+    assert not is_stale(_group(NOW - DAY), now=NOW, days=90, repository_pulled_at=NOW - 300 * DAY)
