@@ -11,9 +11,10 @@ CloudWatch metrics (``AWS/Usage`` ``CallCount`` per API action, "Amazon ECR usag
 account-wide and are not read.
 
 GetMetricData takes "as many as 500 MetricDataQuery structures" a call and returns "as many as
-100,800 data points", paged by NextToken (botocore's CloudWatch model and paginator). Daily
-periods: 1-hour data is kept for 455 days, so a period of 86,400 s is valid over that whole
-range (the same model's retention notes).
+100,800 data points", paged by NextToken (botocore's CloudWatch model and paginator). Periods
+of whole days (status: one a day; cost-report: one over its whole window): 1-hour data is kept
+for 455 days, so such a period is valid over that whole range (the same model's retention
+notes). The module is pure but for ``read_pull_counts``.
 """
 
 from __future__ import annotations

@@ -196,9 +196,9 @@ class CostReport:
     stale_or_untagged: Savings
     lifecycle: tuple[LifecycleWhatIf, ...]
     notes: tuple[str, ...] = field(default=())
-    # which pull times decided "stale": "cloudwatch" (ECR's RepositoryPullCount, per repository,
-    # where it is newer) or "lastRecordedPullTime"; how many stale-by-recorded-time groups the
-    # metric kept out; the sentence saying so
+    # which pull times decided "stale": "cloudwatch" (ECR's RepositoryPullCount, for a repository
+    # of one image, where it is newer) or "lastRecordedPullTime"; how many stale-by-recorded-time
+    # groups the metric kept out; the reason when there was no metric
     stale_source: str = "lastRecordedPullTime"
     stale_kept_by_metric: int = 0
     stale_source_note: str = ""
