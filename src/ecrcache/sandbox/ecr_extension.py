@@ -33,6 +33,7 @@ from ecrcache.sandbox import (
     models,
     policy_storage,
     principal_validation,
+    pull_metrics,
     registry_policy_validation,
     repository_pages,
     repository_validation,
@@ -104,6 +105,8 @@ def install() -> None:
     event_pattern_test.install()
     events_rule_tagging.install()
     budgets_api.install()
+    # GetMetricData takes at most 500 queries (ECR's pull counts are read in batches): pull_metrics.
+    pull_metrics.install()
 
 
 def inject_secret_not_found(count: int) -> None:
