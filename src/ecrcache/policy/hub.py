@@ -191,7 +191,8 @@ def first_pull_steps(
     create = decide("ecr:CreateRepository", arn, _or(registry_policy))
     steps.append(Step("ecr:CreateRepository", arn, "registry", create))
     via_registry = decide("ecr:BatchImportUpstreamImage", arn, _or(registry_policy))
-    via_repository = decide("ecr:BatchImportUpstreamImage", arn, _or(repository_policy))
+    on_repository = _on(repository_policy, arn)
+    via_repository = decide("ecr:BatchImportUpstreamImage", arn, on_repository)
     steps.append(
         Step(
             "ecr:BatchImportUpstreamImage",
@@ -201,8 +202,23 @@ def first_pull_steps(
         )
     )
     for action in PULL_ACTIONS:
-        steps.append(Step(action, arn, "repository", decide(action, arn, _or(repository_policy))))
+        steps.append(Step(action, arn, "repository", decide(action, arn, on_repository)))
     return tuple(steps)
+
+
+def _on(policy: Mapping[str, Any] | None, arn: str) -> Mapping[str, Any]:
+    """A repository policy as the evaluator reads resource policies: its statements name no
+    Resource, since the repository is the resource."""
+    doc = _or(policy)
+    st = doc.get("Statement", [])
+    statements = [st] if isinstance(st, Mapping) else list(st)
+    return {
+        **doc,
+        "Statement": [
+            s if "Resource" in s or "NotResource" in s else {**s, "Resource": arn}
+            for s in statements
+        ],
+    }
 
 
 def _or(policy: Mapping[str, Any] | None) -> Mapping[str, Any]:
