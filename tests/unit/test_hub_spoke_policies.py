@@ -301,3 +301,11 @@ def test_invalid_hub_and_spoke_tables(text: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as err:
         load(f'region = "{REGION}"\naccount_id = "{SPOKE}"\n{text}')
     assert fragment in str(err.value) + str(getattr(err.value, "hint", ""))
+
+
+def test_too_many_spokes_for_ecrs_policy_limits_is_a_warning() -> None:
+    accounts = ", ".join(f'"{n:012d}"' for n in range(500_000_000_000, 500_000_000_700))
+    warnings = " ".join(hub_config(f"spoke_accounts = [{accounts}]").warnings())
+    assert "templates.ROOT: with the spokes' pull statements" in warnings
+    assert "registry policy statements are" in warnings
+    assert "templates.ROOT" not in " ".join(hub_config().warnings())

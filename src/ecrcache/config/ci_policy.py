@@ -109,6 +109,22 @@ def policy_chars(doc: Any) -> int:
     return len(json.dumps(doc, separators=(",", ":")))
 
 
+def _hub_statements(config: Config, account: str) -> list[dict[str, Any]]:
+    from ecrcache.config.hub_checks import spokes
+    from ecrcache.policy.hub import hub_registry_statements
+
+    who = spokes(config)
+    if who is None:
+        return []
+    return hub_registry_statements(
+        who,
+        partition=partition(config.region),
+        account_id=account,
+        region=config.region,
+        cache_prefixes=sorted(config.cache_prefixes),
+    )
+
+
 def size_warnings(config: Config) -> list[str]:
     """One line per policy at or above 90% of its AWS size limit, naming both figures."""
     account = config.account_id or PLACEHOLDER_ACCOUNT
@@ -122,14 +138,14 @@ def size_warnings(config: Config) -> list[str]:
                 "cache prefixes are granted by shorter, wider patterns: fewer rules, shorter "
                 "prefixes or fewer [ci_policy] operations keep it exact"
             )
-    if config.pullers is not None:
+    if config.pullers is not None or config.hub is not None:
         statements = puller_statements(
             partition=partition(config.region),
             account_id=account,
             region=config.region,
-            principals=config.pullers.principals,
+            principals=config.pullers.principals if config.pullers is not None else (),
             cache_prefixes=sorted(config.cache_prefixes),
-        )
+        ) + _hub_statements(config, account)
         size = policy_chars({"Version": "2012-10-17", "Statement": statements})
         if size >= WARN_SHARE * REGISTRY_POLICY_MAX_CHARS:
             out.append(

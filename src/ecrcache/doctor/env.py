@@ -171,4 +171,6 @@ class Env:
             return self.registry_url.split("://", 1)[-1].rstrip("/")
         from ecrcache.config.upstreams import registry_host
 
+        if self.config is not None:  # a spoke pulls from the hub's registry
+            return registry_host(*self.config.registry_of(self.live.account_id, self.region))
         return registry_host(self.live.account_id, self.region)

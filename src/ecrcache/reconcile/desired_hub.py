@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecrcache.config.hub_checks import spokes
 from ecrcache.config.registry import TemplateConfig
 from ecrcache.config.schema import Config
 from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_text
 from ecrcache.policy.hub import (
-    Spokes,
     hub_registry_statements,
     hub_repository_statements,
     merged_repository_policy,
@@ -30,16 +30,6 @@ def local_view(config: Config) -> Config:
     if config.spoke is None:
         return config
     return config.model_copy(update={"rules": {}, "templates": {}})
-
-
-def spokes(config: Config) -> Spokes | None:
-    if config.hub is None:
-        return None
-    return Spokes(
-        principals=config.hub.principals,
-        organization_id=config.hub.organization_id,
-        organization_paths=tuple(sorted(config.hub.organizational_unit_paths)),
-    )
 
 
 def hub_statements(
