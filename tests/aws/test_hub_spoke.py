@@ -235,6 +235,7 @@ def test_doctor_says_what_the_node_role_lacks_then_passes(applied: dict[str, Any
     assert finding.fix is not None
     attach = next(c for c in finding.fix.commands if "attach-role-policy" in c)
     assert f"--role-name {NODE_ROLE}" in attach and "ecrcache-hub-pull" in attach
+    assert "spoke_accounts" not in finding.fix.summary  # the hub's side is fine
     plain(spoke, "iam").attach_role_policy(
         RoleName=NODE_ROLE, PolicyArn=_read_back(hub, spoke)["arn"]
     )
@@ -263,6 +264,8 @@ def test_doctor_names_the_hub_side_when_the_hub_does_not_grant(
     finding = hub_first_pull.func(_doctor_env(spoke, hub))
     assert finding.kind == "problem"
     assert "CreateRepository" in finding.text and "spoke_accounts" in finding.fix.summary
+    assert not any("attach-role-policy" in c for c in finding.fix.commands)
+    assert "the hub's registry policy does not allow it" in " ".join(finding.details)
 
 
 def test_outputs_rewrite_and_login_of_a_spoke_name_the_hubs_host(

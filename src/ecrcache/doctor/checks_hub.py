@@ -12,6 +12,8 @@ hub's (``HUB_OWNED``): the runner skips them, saying so.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ecrcache.doctor.checks_templates import covering
@@ -59,6 +61,14 @@ _UNSEEN: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class _Denied:
+    """A call of a first pull that is denied, and the side that lacks it."""
+
+    step: Step
+    side: str  # "identity" (this account's policies) or "hub"
+
+
 def spoke_skip(env: Env, check_id: str) -> str | None:
     """Why the runner skips ``check_id`` for a spoke's config, or None."""
     config = env.config
@@ -101,7 +111,7 @@ def hub_first_pull(env: Env) -> Finding:
         )
     hub_side, unseen = _hub_policies(env)
     notes = [f"the hub's {what}: not visible from here, taken as allowing" for what in unseen]
-    denied: dict[str, list[Step]] = {}
+    denied: dict[str, list[_Denied]] = {}
     for text in principals:
         p = Principal.parse(text, partition=partition(env.region))
         if p.kind != "role" or p.account != env.live.account_id:
@@ -114,39 +124,43 @@ def hub_first_pull(env: Env) -> Finding:
             continue
         for prefix in prefixes:
             repository = PROBE if prefix == "ROOT" else f"{prefix}/{PROBE}"
+
+            judge = partial(
+                first_pull_steps,
+                principal_arn=p.arn,
+                identity_policies=docs,
+                partition=partition(hub_region),
+                hub_account_id=hub,
+                hub_region=hub_region,
+                repository=repository,
+            )
+            # the same calls with the hub's side allowing all: what the identity side lacks
+            unseen_hub = judge(registry_policy=_UNSEEN, repository_policy=_UNSEEN)
+            alone = {s.action: s.decision.allowed for s in unseen_hub}
             registry, repo_policy = hub_side(prefix)
-            bad = [
-                s
-                for s in first_pull_steps(
-                    principal_arn=p.arn,
-                    identity_policies=docs,
-                    registry_policy=registry,
-                    repository_policy=repo_policy,
-                    partition=partition(hub_region),
-                    hub_account_id=hub,
-                    hub_region=hub_region,
-                    repository=repository,
-                )
-                if not s.decision.allowed
-            ]
-            if bad:
-                denied.setdefault(text, []).extend(bad)
+            for step in judge(registry_policy=registry, repository_policy=repo_policy):
+                if not step.decision.allowed:
+                    side = "hub" if alone[step.action] else "identity"
+                    denied.setdefault(text, []).append(_Denied(step, side))
     if denied:
         return problem(
             "; ".join(
                 f"{who} may not "
-                + ", ".join(sorted({s.action.removeprefix("ecr:") for s in steps}))
+                + ", ".join(sorted({d.step.action.removeprefix("ecr:") for d in ds}))
                 + " through the hub"
-                for who, steps in denied.items()
+                for who, ds in denied.items()
             ),
             _fix(env, denied, policy_arn, hub),
             *notes,
             *(
-                f"{who}: {s.action} on {s.resource}: needs the "
-                + ("spoke's identity policy" if s.hub_side == "none" else "identity policy and ")
-                + ("" if s.hub_side == "none" else f"the hub's {s.hub_side} policy")
-                for who, steps in denied.items()
-                for s in steps
+                f"{who}: {d.step.action} on {d.step.resource}: "
+                + (
+                    "this account's identity policies do not allow it"
+                    if d.side == "identity"
+                    else f"the hub's {d.step.hub_side} policy does not allow it"
+                )
+                for who, ds in denied.items()
+                for d in ds
             ),
         )
     if unseen:
@@ -182,11 +196,9 @@ def _hub_policies(env: Env) -> tuple[Any, list[str]]:
     return policies, []
 
 
-def _fix(env: Env, denied: dict[str, list[Step]], policy_arn: str, hub: str) -> Fix:
-    identity = sorted(
-        {who for who, steps in denied.items() if any(s.hub_side == "none" for s in steps)}
-    )
-    hub_side = any(s.hub_side != "none" for steps in denied.values() for s in steps)
+def _fix(env: Env, denied: dict[str, list[_Denied]], policy_arn: str, hub: str) -> Fix:
+    identity = sorted({who for who, ds in denied.items() if any(d.side == "identity" for d in ds)})
+    hub_side = any(d.side == "hub" for ds in denied.values() for d in ds)
     commands = [
         env.commands.aws_global(
             "iam",
