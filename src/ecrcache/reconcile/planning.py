@@ -139,7 +139,7 @@ def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
     policies = [
         name
         for name, present in (
-            ("registry policy", config.pullers is not None),
+            ("registry policy", config.pullers is not None or config.hub is not None),
             ("CI policy", config.ci_policy is not None),
         )
         if present
