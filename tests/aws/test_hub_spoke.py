@@ -295,3 +295,13 @@ def test_outputs_rewrite_and_login_of_a_spoke_name_the_hubs_host(
     assert code == 0, err
     assert json.loads(out)["data"]["registries"] == [host]
     assert host in (tmp_path / "docker.json").read_text()
+
+
+def test_test_pull_of_a_spoke_is_refused_in_the_one_account_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ecrcache.toml"
+    path.write_text(SPOKE_TOML.replace("[ci_policy]\n", ""))
+    code, out, err = cli(capsys, "--sandbox", "test-pull", "-c", str(path), "nginx:1.27")
+    assert code != 0 and out == ""
+    assert "a spoke cannot pull through a hub there" in err
