@@ -37,6 +37,7 @@ EXPLAINED = {
     "containerd.mirror": ("skip", "on this machine"),
     "net.registry": ("skip", "sandbox's registry is simulated"),
     "secret.sync-failures": ("skip", "no [monitoring] log group"),  # the example has none
+    "hub.first-pull": ("skip", "not a spoke"),
 }
 if shutil.which("docker") is None:  # a machine with no docker CLI (CI images may lack it)
     EXPLAINED["docker.cli"] = ("warn", "docker is not on PATH")

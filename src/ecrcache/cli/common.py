@@ -87,9 +87,12 @@ def cache_mapping(
         config = load(opts)
     region = region_for(opts, config)  # the config always names one
     account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")
+    # a spoke's pulls go to the hub's registry, whatever its own account is
+    account, region = config.registry_of(account or "", region)
     if not account:
         with open_clients(opts, region) as clients:
             account = clients.account_id
     if not ACCOUNT_RE.match(account):
         raise UsageError(f"{account!r} is not an AWS account ID", hint="12 digits")
-    return Mapping(routes_from_rules(config.rule_list), registry_host(account, region))
+    host = registry_host(account, region)
+    return Mapping(routes_from_rules(config.rule_list), host)

@@ -138,6 +138,15 @@ def _clients(opts: GlobalOptions, region: str | None) -> Iterator[Clients | None
         yield doctor_clients(clients)
 
 
+def _hub_registry(config: Config | None, region: str | None) -> str | None:
+    """A spoke's registry is the hub's (None: the caller's own, from its identity)."""
+    if config is None or config.spoke is None or region is None:
+        return None
+    from ecrcache.config.upstreams import registry_host
+
+    return f"https://{registry_host(*config.registry_of('', region))}"
+
+
 def _env(
     opts: GlobalOptions,
     config: Config | None,
@@ -160,6 +169,7 @@ def _env(
         region_source=region_source,
         profile=opts.profile,
         config_path=str(opts.config_path),
+        registry_url=_hub_registry(config, region),
     )
     commands = Commands(
         region=region,

@@ -53,6 +53,19 @@ def _regions(opts: GlobalOptions, given: list[str]) -> list[str]:
     raise UsageError("no region", hint="pass --region or --regions, or set region in the config")
 
 
+def _spoke_default(opts: GlobalOptions, regions: list[str]) -> tuple[list[str], list[str]]:
+    """A spoke's config logs in to the hub's registry (in the hub's region) by default."""
+    if not opts.config_path.exists():
+        return [], regions
+    from ecrcache.config.loading import load_config
+
+    config = load_config(opts.config_path)
+    if config.spoke is None:
+        return [], regions
+    hub, region = config.registry_of("", regions[0])
+    return [hub], [region]
+
+
 @app.command("login", **command_help("login"))
 def login(
     ctx: typer.Context,
@@ -97,7 +110,10 @@ def login(
 
         raise UsageError("choose one of --print-password and --k8s-secret")
     tokens: list[RegistryToken] = []
-    for region in _regions(opts, regions):
+    chosen = _regions(opts, regions)
+    if not registry_ids and not regions:
+        registry_ids, chosen = _spoke_default(opts, chosen)
+    for region in chosen:
         with ecr_client(opts, region) as ecr:
             tokens.extend(fetch_tokens(ecr, registry_ids=registry_ids))
     expires = min(t.expires_at for t in tokens)

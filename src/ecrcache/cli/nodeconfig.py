@@ -48,6 +48,8 @@ def node_config(
     config = load(opts)
     region = region_for(opts, config)
     account = account_id or config.account_id or os.environ.get("AWS_ACCOUNT_ID")
+    # a spoke's nodes pull from the hub's registry
+    account, region = config.registry_of(account or "", region)
     if not account:
         with open_clients(opts, region) as clients:
             account = clients.account_id

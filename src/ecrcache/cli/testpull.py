@@ -107,21 +107,29 @@ def _through_ecr(
 
     parse_image(ref)  # a malformed reference fails before any AWS call
     config = load(opts)
-    with open_clients(opts, region_for(opts, config)) as clients:
+    # a spoke pulls from the hub's registry: a token for it, from the hub's region
+    hub, region = config.registry_of("", region_for(opts, config))
+    if hub and opts.sandbox:
+        raise UsageError(
+            "the sandbox simulates one account, so a spoke cannot pull through a hub there",
+            hint="test-pull with the hub's config, or against the real hub",
+        )
+    with open_clients(opts, region) as clients:
         account = config.account_id or clients.account_id
         target, warnings = resolve(ref, cache_mapping(opts, account, config=config))
         job = _Job(ref, target, plat, warnings, docker, say)
         if opts.sandbox:
             return _simulated(job, clients)
-        credentials = None if docker else _ecr_credentials(clients)  # docker has its own login
-        return _pull(opts, job, credentials=credentials, ecr=clients.ecr)
+        credentials = None if docker else _ecr_credentials(clients, hub)  # docker logs in itself
+        # what ECR created is the hub's to see: its repositories are not in this account
+        return _pull(opts, job, credentials=credentials, ecr=None if hub else clients.ecr)
 
 
-def _ecr_credentials(clients: Clients) -> Credentials:
+def _ecr_credentials(clients: Clients, registry: str = "") -> Credentials:
     from ecrcache.registry import Credentials
     from ecrcache.registry.login import fetch_tokens
 
-    token = fetch_tokens(clients.ecr)[0]
+    token = fetch_tokens(clients.ecr, registry_ids=[registry] if registry else [])[0]
     return Credentials(token.username, token.password)
 
 

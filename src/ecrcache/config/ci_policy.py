@@ -21,6 +21,21 @@ from ecrcache.policy.policies import MANAGED_POLICY_MAX_CHARS, ci_policy, puller
 REGISTRY_POLICY_MAX_CHARS = 10_240
 WARN_SHARE = 0.9  # warn from 90% of a limit
 PLACEHOLDER_ACCOUNT = "123456789012"  # same length as any account ID: sizes come out exact
+# A spoke's CI makes none of these: the hub's config applies its rules, templates and secrets,
+# and prunes its cache. On the hub's cache repositories it only pulls and reads.
+HUB_ONLY_OPERATIONS = frozenset({"apply.rule", "apply.secret", "apply.template", "prune"})
+SPOKE_CACHE_ACTIONS = frozenset(
+    {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchImportUpstreamImage",
+        "ecr:CreateRepository",  # a first pull creates the cache repository
+        "ecr:DescribeImages",
+        "ecr:DescribeRepositories",
+        "ecr:GetLifecyclePolicy",
+    }
+)
 
 
 def pass_roles(config: Config) -> list[str]:
@@ -49,6 +64,17 @@ def ci_policy_for(
     chosen = ops
     if chosen is None:
         chosen = (config.ci_policy.operations if config.ci_policy else None) or operations()
+    spoke: dict[str, Any] = {}
+    if config.spoke is not None:
+        # the cache is the hub's: no rule, template or secret here, and on the hub's
+        # repositories nothing but pulls, first pulls and reads
+        chosen = [op for op in chosen if op not in HUB_ONLY_OPERATIONS]
+        cache_prefixes = None  # the hub's rules, not this account's live ones
+        spoke = {
+            "cache_registry": config.registry_of("", region),
+            "cache_actions": SPOKE_CACHE_ACTIONS,
+            "other_policies": [config.spoke.pull_policy],
+        }
     return ci_policy(
         partition=partition(region),
         account_id=account_id,
@@ -62,6 +88,7 @@ def ci_policy_for(
         pass_roles=pass_roles(config),
         app_tag_keys=app_tag_keys(config),
         monitoring_arns=monitoring_arns(config, account_id=account_id, region=region),
+        **spoke,
     )
 
 
@@ -82,6 +109,22 @@ def policy_chars(doc: Any) -> int:
     return len(json.dumps(doc, separators=(",", ":")))
 
 
+def _hub_statements(config: Config, account: str) -> list[dict[str, Any]]:
+    from ecrcache.config.hub_checks import spokes
+    from ecrcache.policy.hub import hub_registry_statements
+
+    who = spokes(config)
+    if who is None:
+        return []
+    return hub_registry_statements(
+        who,
+        partition=partition(config.region),
+        account_id=account,
+        region=config.region,
+        cache_prefixes=sorted(config.cache_prefixes),
+    )
+
+
 def size_warnings(config: Config) -> list[str]:
     """One line per policy at or above 90% of its AWS size limit, naming both figures."""
     account = config.account_id or PLACEHOLDER_ACCOUNT
@@ -95,14 +138,14 @@ def size_warnings(config: Config) -> list[str]:
                 "cache prefixes are granted by shorter, wider patterns: fewer rules, shorter "
                 "prefixes or fewer [ci_policy] operations keep it exact"
             )
-    if config.pullers is not None:
+    if config.pullers is not None or config.hub is not None:
         statements = puller_statements(
             partition=partition(config.region),
             account_id=account,
             region=config.region,
-            principals=config.pullers.principals,
+            principals=config.pullers.principals if config.pullers is not None else (),
             cache_prefixes=sorted(config.cache_prefixes),
-        )
+        ) + _hub_statements(config, account)
         size = policy_chars({"Version": "2012-10-17", "Statement": statements})
         if size >= WARN_SHARE * REGISTRY_POLICY_MAX_CHARS:
             out.append(

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
 from ecrcache.config.cost import CostConfig
+from ecrcache.config.hub import HubConfig, SpokeConfig
 from ecrcache.config.monitoring import MonitoringConfig
 from ecrcache.config.registry import (
     CiPolicyConfig,
@@ -57,6 +58,8 @@ class Config(StrictModel):
     pullers: PullersConfig | None = None
     ci_policy: CiPolicyConfig | None = None
     monitoring: MonitoringConfig | None = None
+    hub: HubConfig | None = None
+    spoke: SpokeConfig | None = None
     safety: SafetyConfig = SafetyConfig()
     cost: CostConfig = CostConfig()
 
@@ -159,7 +162,35 @@ class Config(StrictModel):
                     subpath=f"repositories.{name}",
                 )
         self._check_backfill_repositories()
+        self._check_hub_spoke()
         return self
+
+    def _check_hub_spoke(self) -> None:
+        if self.hub is not None and self.spoke is not None:
+            raise Problem(
+                "a config is either a hub or a spoke, not both",
+                "a hub serves its own pulls already: remove [spoke]",
+                subpath="spoke",
+            )
+        if self.spoke is not None and self.spoke.hub_account_id == self.account_id:
+            raise Problem(
+                "the hub is this account",
+                "a spoke pulls through another account's cache: remove [spoke]",
+                subpath="spoke.hub_account_id",
+            )
+        if self.hub is not None and self.account_id in self.hub.spoke_accounts:
+            raise Problem(
+                "the hub names its own account as a spoke",
+                "its own principals need no grant from the hub: use [pullers]",
+                subpath="hub.spoke_accounts",
+            )
+
+    def registry_of(self, account_id: str, region: str) -> tuple[str, str]:
+        """The account and region of the registry that serves this config's pulls: the hub's
+        for a spoke (its region defaults to ``region``), else ``account_id`` and ``region``."""
+        if self.spoke is None:
+            return account_id, region
+        return self.spoke.hub_account_id, self.spoke.hub_region or region
 
     def _check_backfill_repositories(self) -> None:
         """Names backfill may reach outside the rule prefixes exist only with a ROOT rule, and
@@ -223,14 +254,16 @@ class Config(StrictModel):
                         f"templates.{t.prefix}.backfill_repositories: {p!r} matches the "
                         f"application repository {hit!r}, which backfill leaves alone"
                     )
-        if cache and not self.templates:
+        if cache and not self.templates and self.spoke is None:
             out.append(
                 "no repository creation templates: repositories the cache creates get no "
                 "lifecycle policy (add [templates.ROOT] or one per rule prefix)"
             )
         from ecrcache.config.ci_policy import size_warnings  # it imports this module
+        from ecrcache.config.hub_checks import hub_spoke_warnings
 
         out.extend(size_warnings(self))
+        out.extend(hub_spoke_warnings(self))
         return tuple(out)
 
     def _check_ecr_role(self, key: str, rule: RuleConfig) -> None:

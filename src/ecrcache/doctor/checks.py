@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ecrcache.doctor import (
     checks_account,
+    checks_hub,
     checks_image,
     checks_machine,
     checks_monitoring,
@@ -23,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     *checks_monitoring.CHECKS,
     *checks_templates.CHECKS,
     *checks_pullers.CHECKS,
+    *checks_hub.CHECKS,
     *checks_machine.CHECKS,
     *checks_image.CHECKS,
     *checks_network.CHECKS,

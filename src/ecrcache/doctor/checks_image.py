@@ -25,7 +25,8 @@ from ecrcache.rewrite.mapping import Mapping, routes_from_rules
 def _mapping(env: Env) -> Mapping:
     config = env.require_config()
     account = config.account_id or env.live.account_id
-    return Mapping(routes_from_rules(config.rule_list), registry_host(account, env.region))
+    host = registry_host(*config.registry_of(account, env.region))  # a spoke's: the hub's
+    return Mapping(routes_from_rules(config.rule_list), host)
 
 
 def _rule_snippet(kind: str | None) -> str | None:

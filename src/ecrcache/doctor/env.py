@@ -141,6 +141,7 @@ class Env:
     registry_url: str | None = None  # overrides the registry derived from account and region
     root: Path = Path("/")  # doctor --node: the node's filesystem (or a copy of it)
     no_fallback: bool = False  # doctor --node: the node must never fall back to an upstream
+    hub_clients: Clients | None = None  # a spoke's hub, when doctor may read it (checks_hub)
     _live: Live | None = field(default=None, repr=False)
 
     @property
@@ -170,4 +171,6 @@ class Env:
             return self.registry_url.split("://", 1)[-1].rstrip("/")
         from ecrcache.config.upstreams import registry_host
 
+        if self.config is not None:  # a spoke pulls from the hub's registry
+            return registry_host(*self.config.registry_of(self.live.account_id, self.region))
         return registry_host(self.live.account_id, self.region)

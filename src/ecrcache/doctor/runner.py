@@ -130,6 +130,10 @@ def _action(exc: AwsAccessError) -> str:
 
 
 def _unmet(check: Check, env: Env, gates: list[CheckResult]) -> str | None:
+    from ecrcache.doctor.checks_hub import spoke_skip
+
+    if (why := spoke_skip(env, check.id)) is not None:
+        return why
     if Need.CONFIG in check.needs and env.config is None:
         return "no usable config (see config.valid)"
     if Need.AWS in check.needs and env.clients is None:

@@ -129,6 +129,9 @@ def ci_policy(
     pass_roles: Sequence[str] = (),
     app_tag_keys: Sequence[str] = (),
     monitoring_arns: Sequence[str] = (),
+    cache_registry: tuple[str, str] | None = None,
+    cache_actions: frozenset[str] | None = None,
+    other_policies: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A least-privilege identity policy for ``operations``: one statement per resource scope,
     in a fixed order with stable Sids, actions and resources sorted, so equal inputs give equal
@@ -149,8 +152,17 @@ def ci_policy(
     If the document would exceed IAM's 6,144-character limit, the cache repository resources are
     collapsed step by step (``a/b/*`` and ``a/c/*`` to ``a/*``, then ``p01/*`` and ``p02/*`` to
     ``p0*``) until it fits, granting a little more than the rules need rather than failing;
-    ``validate`` warns long before (see ``ci_policy_size``)."""
-    wanted = [p for op in dict.fromkeys(operations) for p in permissions_for(op)]
+    ``validate`` warns long before (see ``ci_policy_size``).
+
+    A spoke's cache repositories are another account's (``cache_registry``: the hub's account
+    and region), where only ``cache_actions`` are granted; ``other_policies`` are managed
+    policies it maintains besides this one (the spoke's pull policy)."""
+    wanted = [
+        _only(p, cache_actions) if p.scope is Scope.CACHE_REPOSITORIES else p
+        for op in dict.fromkeys(operations)
+        for p in permissions_for(op)
+    ]
+    cache_account, cache_region = cache_registry or (account_id, region)
     every_repository = repository_arn(
         partition=partition, account_id=account_id, region=region, name="*"
     )
@@ -163,7 +175,10 @@ def ci_policy(
         Scope.CACHE_SECRETS: [
             f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{SECRET_PREFIX}*"
         ],
-        Scope.CI_POLICY: [f"arn:{partition}:iam::{account_id}:policy/{policy_name}"],
+        Scope.CI_POLICY: [
+            f"arn:{partition}:iam::{account_id}:policy/{name}"
+            for name in sorted({policy_name, *other_policies})
+        ],
         Scope.PASSED_ROLES: sorted(set(pass_roles)),
         Scope.MONITORING: sorted(set(monitoring_arns)),
         Scope.MONITORING_ANY: ["*"] if monitoring_arns else [],
@@ -182,14 +197,20 @@ def ci_policy(
         # the region once, not in each of up to 50 ARNs: the same grant, 13 characters less
         # per ARN in ap-southeast-2 (aws:RequestedRegion is a global key; a request for an ECR
         # repository goes to its region's endpoint)
-        Scope.CACHE_REPOSITORIES: {"StringEquals": {"aws:RequestedRegion": region}},
+        Scope.CACHE_REPOSITORIES: {"StringEquals": {"aws:RequestedRegion": cache_region}},
     }
     for names in _collapsed_names(cache_prefixes):
-        resources[Scope.CACHE_REPOSITORIES] = _arns(partition, account_id, "*", names)
+        resources[Scope.CACHE_REPOSITORIES] = _arns(partition, cache_account, "*", names)
         policy = _policy(wanted, resources, conditions)
         if _size(policy) <= MANAGED_POLICY_MAX_CHARS:
             break
     return policy
+
+
+def _only(p: Permission, actions: frozenset[str] | None) -> Permission:
+    if actions is None:
+        return p
+    return Permission(p.operation, p.scope, tuple(a for a in p.actions if a in actions), p.why)
 
 
 def _policy(

@@ -11,6 +11,12 @@ from ecrcache.config.upstreams import partition
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.policies import puller_statements
 from ecrcache.reconcile.backfill import BackfillScope
+from ecrcache.reconcile.desired_hub import (
+    hub_statements,
+    local_view,
+    spoke_policies,
+    template_repository_policy,
+)
 from ecrcache.reconcile.desired_monitoring import monitoring_resources
 from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
@@ -52,7 +58,10 @@ def desired_state(
     ``kept_rules``: prefixes of live rules the config no longer declares that the apply leaves
     in place (no --prune); the registry and CI policies keep covering them, so pulls through a
     rule that still exists keep working.
+    A spoke's rules route pulls to the hub: its own account gets none, nor their templates and
+    secrets (``local_view``), and its pullers get the hub pull policy.
     """
+    routing, config = config, local_view(config)
     policy_prefixes = sorted(config.cache_prefixes | frozenset(kept_rules))
     secrets: dict[str, Secret] = {}
     rules: list[Rule] = []
@@ -75,7 +84,10 @@ def desired_state(
                 role_arn=rule.role_arn,
             )
         )
-    templates = tuple(_template(t, partition(region)) for t in config.templates.values())
+    templates = tuple(
+        _template(t, partition(region), template_repository_policy(config, t, partition(region)))
+        for t in config.templates.values()
+    )
     return State.of(
         secrets=tuple(secrets.values()),
         rules=tuple(rules),
@@ -84,7 +96,8 @@ def desired_state(
         repository_settings=_backfill(config, templates, backfill_repositories),
         scanning=_scanning(config.scanning) if config.scanning is not None else None,
         registry_policy=_registry_policy(config, account_id, region, policy_prefixes),
-        iam_policies=_ci_policy(config, account_id, region, policy_prefixes),
+        iam_policies=_ci_policy(routing, account_id, region, policy_prefixes)
+        + spoke_policies(routing),
         monitoring=(
             monitoring_resources(config.monitoring, region=region, account_id=account_id)
             if config.monitoring is not None
@@ -97,7 +110,7 @@ def _tags(d: Mapping[str, str]) -> Tags:
     return tuple(sorted(d.items()))
 
 
-def _template(t: TemplateConfig, part: str) -> Template:
+def _template(t: TemplateConfig, part: str, repository_policy: str | None) -> Template:
     return Template(
         prefix=t.prefix,
         applied_for=tuple(sorted(t.applied_for)),
@@ -108,9 +121,7 @@ def _template(t: TemplateConfig, part: str) -> Template:
         tag_mutability_exclusions=tuple(sorted(t.tag_mutability_exclusions)),
         resource_tags=_tags(t.tags),
         lifecycle_policy=t.lifecycle.document() if t.lifecycle is not None else None,
-        repository_policy=(
-            canonical_text(t.repository_policy, partition=part) if t.repository_policy else None
-        ),
+        repository_policy=repository_policy,
         role_arn=t.role_arn,
     )
 
@@ -169,15 +180,15 @@ def _scanning(s: ScanningConfig) -> Scanning:
 def _registry_policy(
     config: Config, account_id: str, region: str, prefixes: list[str]
 ) -> RegistryPolicy | None:
-    if config.pullers is None:
-        return None
+    if (config.pullers is None and config.hub is None) or config.spoke is not None:
+        return None  # a spoke's pullers pull from the hub: its pull policy grants them
     statements = puller_statements(
         partition=partition(region),
         account_id=account_id,
         region=region,
-        principals=config.pullers.principals,
+        principals=config.pullers.principals if config.pullers is not None else (),
         cache_prefixes=prefixes,
-    )
+    ) + hub_statements(config, account_id=account_id, region=region, prefixes=prefixes)
     part = partition(region)
     return RegistryPolicy(
         statements=tuple(sorted(canonical_statement_text(st, partition=part) for st in statements))

@@ -63,16 +63,18 @@ class Outputs:
 def compute_outputs(
     config: Config, *, account_id: str, region: str, ci_policy_arn: str | None
 ) -> Outputs:
-    host = registry_host(account_id, region)
+    # a spoke pulls from the hub's registry, with a token from the hub's region
+    pull_account, pull_region = config.registry_of(account_id, region)
+    host = registry_host(pull_account, pull_region)
     return Outputs(
         account_id=account_id,
         region=region,
         registry=host,
         login_command=(
-            f"aws ecr get-login-password --region {region} | "
+            f"aws ecr get-login-password --region {pull_region} | "
             f"docker login --username AWS --password-stdin {host}"
         ),
-        ecrcache_login=f"ecrcache login --region {region}",
+        ecrcache_login=f"ecrcache login --region {pull_region}",
         pull_prefixes=tuple(_pull_prefix(r, host) for r in config.rule_list),
         ci_policy_name=config.ci_policy.name if config.ci_policy is not None else None,
         ci_policy_arn=ci_policy_arn if config.ci_policy is not None else None,

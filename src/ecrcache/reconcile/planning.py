@@ -13,6 +13,7 @@ from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
+from ecrcache.reconcile.desired_hub import SPOKE_NOTE, local_view
 from ecrcache.reconcile.live import LiveScope, read_live
 from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
@@ -62,11 +63,12 @@ def make_plan(
     ``progress`` hears of the per-repository reads (``bounded``)."""
     account_id = clients.account_id
     check_account(config, account_id)
-    values = read_secret_values(config, reader, sandbox=clients.sandbox)
+    local = local_view(config)  # a spoke's rules are the hub's: no secrets to read for them
+    values = read_secret_values(local, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
     # A rule the config no longer declares stays in place without --prune: it still serves
     # pulls, so the policies keep granting on its prefix.
-    kept = frozenset() if prune else frozenset(live.rules) - config.cache_prefixes
+    kept = frozenset() if prune else frozenset(live.rules) - local.cache_prefixes
     desired = desired_state(
         config,
         values.values,
@@ -86,7 +88,7 @@ def make_plan(
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
-        notes=_kept_rule_notes(config, kept) + _backfill_notes(config, live),
+        notes=_kept_rule_notes(local, kept) + _backfill_notes(local, live) + _spoke_notes(config),
     )
 
 
@@ -107,6 +109,9 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
         iam_names = frozenset({config.ci_policy.name})
     else:
         iam_names = frozenset({DEFAULT_CI_POLICY}) if prune else frozenset()
+    if config.spoke is not None:
+        iam_names |= {config.spoke.pull_policy}
+    config = local_view(config)
     return LiveScope(
         secret_names=frozenset(r.credentials.secret for r in config.rule_list if r.credentials),
         confirm_discovered=prune,
@@ -117,7 +122,7 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
         cache_prefixes=config.cache_prefixes - {"ROOT"},
         backfill=BackfillScope.of(config),
         scanning=config.scanning is not None,
-        registry_policy=config.pullers is not None,
+        registry_policy=config.pullers is not None or config.hub is not None,
         iam_policies=iam_names,
         # [monitoring]'s names; without the section only a prune looks, finding ecrcache's
         # rules by their tag (live_monitoring.discover_monitoring)
@@ -134,7 +139,7 @@ def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
     policies = [
         name
         for name, present in (
-            ("registry policy", config.pullers is not None),
+            ("registry policy", config.pullers is not None or config.hub is not None),
             ("CI policy", config.ci_policy is not None),
         )
         if present
@@ -146,6 +151,17 @@ def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
     return (
         f"{rules}: not in the configuration but left in place (no --prune), so the "
         f"{' and the '.join(policies)} keep granting on {its}",
+    )
+
+
+def _spoke_notes(config: Config) -> tuple[str, ...]:
+    if config.spoke is None:
+        return ()
+    hub, region = config.registry_of("", config.region)
+    return (
+        SPOKE_NOTE.format(hub=hub, region=region),
+        f"attach the IAM policy {config.spoke.pull_policy} to this account's pullers (node "
+        "roles): it lets them pull and make first pulls through the hub",
     )
 
 

@@ -31,7 +31,7 @@ ROOT = "ROOT"
 # tests/unit/test_rewrite_config_routes.py holds them equal to the models' fields.
 TOP_KEYS = frozenset(
     {"version", "region", "account_id", "rules", "templates", "repositories", "scanning"}
-    | {"pullers", "ci_policy", "monitoring", "safety", "cost"}
+    | {"pullers", "ci_policy", "monitoring", "safety", "cost", "hub", "spoke"}
 )
 RULE_KEYS = frozenset({"upstream", "url", "upstream_prefix", "credentials", "role_arn"})
 _ACCOUNT = re.compile(r"[0-9]{12}")
@@ -55,6 +55,14 @@ class Routes:
     region: str
     account_id: str | None
     rule_list: tuple[RuleRoute, ...]
+    hub_account_id: str | None = None  # [spoke]: the hub's registry serves the pulls
+    hub_region: str | None = None
+
+    def registry_of(self, account_id: str, region: str) -> tuple[str, str]:
+        """As ``Config.registry_of``: the hub's registry for a spoke."""
+        if self.hub_account_id is None:
+            return account_id, region
+        return self.hub_account_id, self.hub_region or region
 
 
 def read_routes(path: Path) -> Routes | None:
@@ -77,7 +85,33 @@ def read_routes(path: Path) -> Routes | None:
     routes = [_route(prefix, body) for prefix, body in rules.items()]
     if any(route is None for route in routes):
         return None
-    return Routes(region, account, tuple(sorted(filter(None, routes), key=lambda r: r.prefix)))
+    spoke = _spoke(doc.get("spoke"), account)
+    if spoke is None or ("hub" in doc and "spoke" in doc):
+        return None
+    return Routes(
+        region,
+        account,
+        tuple(sorted(filter(None, routes), key=lambda r: r.prefix)),
+        hub_account_id=spoke[0],
+        hub_region=spoke[1],
+    )
+
+
+def _spoke(body: Any, account: str | None) -> tuple[str | None, str | None] | None:
+    """[spoke]'s hub account and region ((None, None) without the table), or None when it is
+    not plainly right."""
+    if body is None:
+        return (None, None)
+    if not isinstance(body, Mapping) or not set(body) <= {"hub_account_id", "hub_region"} | {
+        "pull_policy"
+    }:
+        return None
+    hub, region = body.get("hub_account_id"), body.get("hub_region")
+    if not (isinstance(hub, str) and _ACCOUNT.fullmatch(hub)) or hub == account:
+        return None
+    if region is not None and not (isinstance(region, str) and _known_region(region)):
+        return None
+    return (hub, region)
 
 
 def _known_region(region: str) -> bool:

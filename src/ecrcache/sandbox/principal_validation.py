@@ -8,11 +8,14 @@ or user IAM has not propagated yet fails the same way, which is why Terraform's
 aws_ecr_repository_policy retries the call ("Retry due to IAM eventual consistency",
 resource_aws_ecr_repository_policy.go). moto accepts any principal.
 
-Here, a role or user ARN in the backend's own account must exist in moto's IAM (the exact ARN,
-path included), and one created less than ``propagation()`` seconds ago is still rejected
-(``set_propagation``, or ``ECRCACHE_SANDBOX_IAM_PROPAGATION``; default 0: no delay). Principals
-of other accounts, account IDs and root ARNs, services and ``*`` are accepted: their existence
-cannot be checked from this account.
+Here, a role or user ARN must exist in moto's IAM of its account (the exact ARN, path
+included), and one created less than ``propagation()`` seconds ago is still rejected
+(``set_propagation``, or ``ECRCACHE_SANDBOX_IAM_PROPAGATION``; default 0: no delay). That holds
+for other accounts' principals too (a hub naming its spokes' roles): "ECR validates that all
+principals included in its Policy exist at the time of deploying the Repository, so if this
+cross-account principal was not created before the Repository, its deployment would fail"
+(aws/aws-cdk#16376, fixing aws/aws-cdk#15070). Account IDs and root ARNs, services and ``*``
+are accepted.
 """
 
 from __future__ import annotations
@@ -67,16 +70,16 @@ def _aws_principals(policy_text: str) -> Iterator[str]:
 
 
 def _unknown(account_id: str, region: str, policy_text: str) -> str | None:
-    """The first principal of this account that IAM does not know (yet), or None."""
+    """The first role or user principal (of any account) that IAM does not know (yet), or
+    None. ``account_id`` is the registry's: kept for callers, every account is checked."""
     from moto.iam.models import iam_backends
     from moto.utilities.utils import get_partition
 
-    iam = None
     for arn in _aws_principals(policy_text):
         m = _ARN.match(arn)
-        if m is None or m["account"] != account_id:
+        if m is None:
             continue
-        iam = iam or iam_backends[account_id][get_partition(region)]
+        iam = iam_backends[m["account"]][get_partition(region)]
         entities = iam.roles.values() if m["kind"] == "role" else iam.users.values()
         found = next((e for e in entities if e.arn == arn), None)
         if found is None:
