@@ -9,7 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
-from ecrcache.errors import UnsafePlanError, UsageError
+from ecrcache.errors import Cancelled, UnsafePlanError, UsageError
 
 
 @app.command("apply", **command_help("apply"))
@@ -115,6 +115,13 @@ def _confirm() -> None:
             "apply needs confirmation, and standard input is not a terminal",
             hint="review with `ecrcache plan`, then run apply with --yes",
         )
-    answer = typer.prompt("Apply these changes? Only 'yes' will be accepted", default="")
+    # On stderr, with no "[]" for the empty default: stdout holds the plan and nothing else
+    # (the JSON envelope under --output json).
+    answer = typer.prompt(
+        "Apply these changes? Only 'yes' will be accepted",
+        default="",
+        show_default=False,
+        err=True,
+    )
     if answer.strip() != "yes":
-        raise UsageError("apply cancelled", hint="nothing was changed")
+        raise Cancelled("Apply cancelled.", hint="nothing was changed")  # Terraform's words, exit 1
