@@ -275,6 +275,7 @@ def test_cancelled_apply_is_the_envelope_and_the_prompt_is_on_stderr(tmp_path: P
     finally:
         os.close(primary)
     doc = json.loads(out)
+    assert out.startswith(b"{")  # not even click's space before it
     assert proc.returncode == 1 and doc["error"]["code"] == "cancelled"
     assert doc["error"]["message"] == "Apply cancelled." and doc["error"]["exit_code"] == 1
     assert b"Only 'yes' will be accepted" in err

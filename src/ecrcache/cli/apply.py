@@ -115,13 +115,10 @@ def _confirm() -> None:
             "apply needs confirmation, and standard input is not a terminal",
             hint="review with `ecrcache plan`, then run apply with --yes",
         )
-    # On stderr, with no "[]" for the empty default: stdout holds the plan and nothing else
-    # (the JSON envelope under --output json).
-    answer = typer.prompt(
-        "Apply these changes? Only 'yes' will be accepted",
-        default="",
-        show_default=False,
-        err=True,
-    )
+    # The prompt on stderr, read by hand: click's prompt shows "[]" for an empty default and
+    # echoes a space to stdout, which holds the plan and nothing else (the envelope under -o json).
+    sys.stderr.write("Apply these changes? Only 'yes' will be accepted: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at end of input: not a yes
     if answer.strip() != "yes":
         raise Cancelled("Apply cancelled.", hint="nothing was changed")  # Terraform's words, exit 1
