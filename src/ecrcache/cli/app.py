@@ -212,13 +212,10 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    from ecrcache.cli import failures
-
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
     as_json = wants_json(args)
     command = _command_name(args)
-    detailed = failures.detailed_exitcode(args, command)
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
@@ -231,21 +228,24 @@ def _run(argv: list[str] | None) -> int:
     except EcrcacheError as exc:
         if debug:
             _print_traceback(exc)
-        exc = failures.under_detailed_exitcode(exc, detailed)
-        return report_error(exc, as_json=as_json, command=command)
+        return report_error(_for_plan(exc, args, command), as_json=as_json, command=command)
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except typer.TyperException as exc:  # typer's click: usage errors, bad options
         if as_json:  # the envelope, as for any other failure
-            usage = failures.under_detailed_exitcode(failures.from_usage(exc), detailed)
+            from ecrcache.cli.failures import from_usage
+
+            usage = _for_plan(from_usage(exc), args, command)
             return report_error(usage, as_json=True, command=command)
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             sys.stderr.write(f"Error: {exc}\n")
+        from ecrcache.cli.failures import detailed_exitcode
+
         code = int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
-        return EXIT_FAILURE if detailed and code else code
+        return EXIT_FAILURE if code and detailed_exitcode(args, command) else code
     except (typer.Abort, KeyboardInterrupt):
         return report_interrupt(as_json=as_json, command=command)
     except Exception as exc:
@@ -255,7 +255,21 @@ def _run(argv: list[str] | None) -> int:
             return report_interrupt(as_json=as_json, command=command)
         if debug:
             _print_traceback(exc)
-        return report_error(failures.internal(exc), as_json=as_json, command=command)
+        return report_error(_internal(exc), as_json=as_json, command=command)
+
+
+def _for_plan(exc: EcrcacheError, args: list[str], command: str) -> EcrcacheError:
+    """``exc``, exiting 1 under ``plan --detailed-exitcode`` (where 2 means changes).
+    ``cli.failures`` is imported on a failure only: rewrite's start-up never loads it."""
+    from ecrcache.cli.failures import detailed_exitcode, under_detailed_exitcode
+
+    return under_detailed_exitcode(exc, detailed_exitcode(args, command))
+
+
+def _internal(exc: BaseException) -> EcrcacheError:
+    from ecrcache.cli.failures import internal
+
+    return internal(exc)
 
 
 def _from_interrupt(exc: BaseException) -> bool:
