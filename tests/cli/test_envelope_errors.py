@@ -279,3 +279,4 @@ def test_cancelled_apply_is_the_envelope_and_the_prompt_is_on_stderr(tmp_path: P
     assert proc.returncode == 1 and doc["error"]["code"] == "cancelled"
     assert doc["error"]["message"] == "Apply cancelled." and doc["error"]["exit_code"] == 1
     assert b"Only 'yes' will be accepted" in err
+    assert b"Plan: 12 to add" in err  # what is asked about, shown on stderr

@@ -87,6 +87,14 @@ def apply(
                 emit_json("apply", {**doc, "applied": []}, warnings=result.warnings + result.notes)
             return
         if not yes:
+            if opts.json and sys.stdin.isatty():  # stdout is the envelope's: show it on stderr
+                render_plan(
+                    doc,
+                    sys.stderr,
+                    account_id=result.account_id,
+                    region=result.region,
+                    no_color=opts.no_color,
+                )
             _confirm()
         with apply_progress(len(plan.changes), enabled=not opts.json) as on_event:
             report = run(
