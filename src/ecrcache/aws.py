@@ -194,6 +194,10 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
+# For an AWS error with no more specific advice: every failure has a hint.
+OTHER_AWS_HINT = "`ecrcache doctor` checks the set-up; --debug logs the AWS calls"
+
+
 def translate(exc: BaseException, doing: str) -> AwsError:
     """A boto3/botocore exception as ecrcache's own, in one line with a hint."""
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
@@ -225,9 +229,9 @@ def translate(exc: BaseException, doing: str) -> AwsError:
                 aws_code=code,
                 operation=op,
             )
-        return AwsError(text, aws_code=code, operation=op)
+        return AwsError(text, hint=OTHER_AWS_HINT, aws_code=code, operation=op)
     if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return AwsError(redact(f"cannot {doing}: {exc}"))
+        return AwsError(redact(f"cannot {doing}: {exc}"), hint=OTHER_AWS_HINT)
     raise exc
 
 

@@ -6,7 +6,11 @@ says what is wrong; ``hint`` says what to do about it. Neither ever contains a c
 
 from __future__ import annotations
 
-# Exit codes. 2 is click's usage code too, so bad input of any kind exits the same way.
+from collections.abc import Mapping
+from typing import Any
+
+# Exit codes: the README's table (tests/cli/test_exit_codes_table.py holds them together).
+# 2 is click's usage code too, so bad input of any kind exits the same way.
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -21,6 +25,9 @@ class EcrcacheError(Exception):
 
     exit_code = EXIT_FAILURE
     code = "error"
+    # What the command had produced when it failed (test-pull's result): the envelope's `data`.
+    data: Mapping[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self, message: str, *, hint: str | None = None, details: tuple[str, ...] = ()
@@ -86,6 +93,12 @@ class AwsAccessError(AwsError):
     code = "aws-access"
 
 
+class WrongAccountError(AwsAccessError):
+    """The config's account_id is not the account of the credentials: a credentials problem."""
+
+    code = "wrong-account"
+
+
 class UnsafePlanError(EcrcacheError):
     """The plan needs --force, crosses a safety threshold, or differs from the reviewed checksum."""
 
@@ -104,6 +117,20 @@ class ApplyError(EcrcacheError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.applied = applied
+
+
+class Cancelled(EcrcacheError):
+    """The user answered no (apply's prompt): nothing was done, and it is not a success."""
+
+    exit_code = EXIT_FAILURE
+    code = "cancelled"
+
+
+class InternalError(EcrcacheError):
+    """An unexpected exception (a bug), reported as one line; the traceback only with --debug."""
+
+    exit_code = EXIT_FAILURE
+    code = "internal"
 
 
 class SandboxError(EcrcacheError):

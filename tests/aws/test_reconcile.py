@@ -10,7 +10,7 @@ import boto3
 import pytest
 from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, cred, plan
 
-from ecrcache.errors import ApplyError, CredentialSourceError, UnsafePlanError
+from ecrcache.errors import ApplyError, CredentialSourceError, WrongAccountError
 from ecrcache.reconcile.credentials import SourceReader
 from ecrcache.reconcile.plan import Action
 from ecrcache.reconcile.planning import make_plan
@@ -222,8 +222,9 @@ def test_missing_token_for_an_existing_secret_leaves_it_alone(aws: boto3.session
 
 def test_wrong_account_is_refused(aws: boto3.session.Session) -> None:
     cfg = config({"quay": RULES_BY_KIND["quay"]}, account_id="999999999999")
-    with pytest.raises(UnsafePlanError, match="credentials are for account 123456789012"):
+    with pytest.raises(WrongAccountError, match="credentials are for account 123456789012") as e:
         plan(cfg, clients(aws))
+    assert e.value.exit_code == 3  # a credentials problem (the README's table), not an unsafe plan
 
 
 def test_referenced_secret_must_exist(aws: boto3.session.Session) -> None:

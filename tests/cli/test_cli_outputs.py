@@ -83,5 +83,5 @@ def test_wrong_account_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: 
         '[rules.quay]\nupstream = "quay"\n'
     )
     code, _, err = cli(capsys, "--sandbox", "outputs", "-c", str(cfg))
-    assert code == 5
+    assert code == 3  # the credentials are for another account
     assert "210987654321" in err and "123456789012" in err

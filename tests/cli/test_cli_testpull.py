@@ -136,11 +136,13 @@ def test_digest_only_warns_and_populates_nothing(
 ) -> None:
     ref = "nginx@sha256:" + "a" * 64
     code, out, err = cli(capsys, "--sandbox", "test-pull", ref, "-c", str(applied))
-    assert code == 0
+    assert code == 1  # a pull ECR would not cache fails the smoke test
     assert "Warning: the reference is digest-only: ECR does not populate the cache" in err
     assert "ECR: no repository docker-hub/library/nginx" in out
+    assert "Error: test-pull failed: ECR has no repository 'docker-hub/library/nginx'" in err
     code, out, _ = cli(capsys, "--sandbox", "test-pull", ref, "-c", str(applied), "-o", "json")
     doc = json.loads(out)
+    assert code == 1 and doc["ok"] is False and doc["error"]["code"] == "check-failed"
     assert any("digest-only" in w for w in doc["warnings"])
     assert doc["data"]["verification"]["exists"] is False
 
@@ -148,7 +150,7 @@ def test_digest_only_warns_and_populates_nothing(
 def test_official_image_without_library(capsys: pytest.CaptureFixture[str], applied: Path) -> None:
     ref = f"{REGISTRY}/docker-hub/redis:7"
     code, out, err = cli(capsys, "--sandbox", "test-pull", ref, "-c", str(applied), "-o", "json")
-    assert code == 0, err
+    assert code == 1, err  # ECR would not have cached it: the smoke test fails
     doc = json.loads(out)
     assert doc["warnings"][0] == (
         "'docker-hub/redis' is a Docker Hub official image without library/: "

@@ -159,31 +159,22 @@ def _global(
 
 
 def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
-    """Print one line (and a hint) to stderr, or the JSON envelope to stdout; return the code.
+    """Print one line (and a hint) to stderr, and under --output json the envelope to stdout
+    (nothing else goes there); return the code.
 
     Every text passes through ``secrecy.redact``: no secret value read in this run, and no
     password in a URL, is printed, whatever message carried it."""
-    from ecrcache.secrecy import redact
+    from ecrcache.cli.failures import error_object
 
-    message, hint = redact(exc.message), redact(exc.hint) if exc.hint else exc.hint
-    details = tuple(redact(d) for d in exc.details)
+    error = error_object(exc)
     if as_json:
         from ecrcache.result import envelope, write_json
 
-        error: dict[str, Any] = {
-            "code": exc.code,
-            "message": message,
-            "hint": hint,
-            "exit_code": exc.exit_code,
-            "details": list(details),
-        }
-        applied = getattr(exc, "applied", None)
-        if applied is not None:
-            error["applied"] = list(applied)
-        write_json(envelope(command, None, error=error), sys.stdout)
+        doc = envelope(command, exc.data, warnings=exc.warnings, error=error)
+        write_json(doc, sys.stdout)
     from ecrcache.render.console import error_line
 
-    error_line(message, hint, details=details)
+    error_line(error["message"], error["hint"], details=tuple(error["details"]))
     return exc.exit_code
 
 
@@ -224,46 +215,61 @@ def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
     as_json = wants_json(args)
+    command = _command_name(args)
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
         if code == EXIT_INTERRUPTED and interrupts.received():
             # typer turned KeyboardInterrupt into a bare `Exit(130)`: say so, and what was done
-            return report_interrupt(as_json=as_json, command=_command_name(args))
+            return report_interrupt(as_json=as_json, command=command)
         return code
     except Interrupted as exc:
-        return report_error(exc, as_json=as_json, command=_command_name(args))
+        return report_error(exc, as_json=as_json, command=command)
     except EcrcacheError as exc:
         if debug:
             _print_traceback(exc)
-        return report_error(exc, as_json=as_json, command=_command_name(args))
+        return report_error(_for_plan(exc, args, command), as_json=as_json, command=command)
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except typer.TyperException as exc:  # typer's click: usage errors, bad options
+        if as_json:  # the envelope, as for any other failure
+            from ecrcache.cli.failures import from_usage
+
+            usage = _for_plan(from_usage(exc), args, command)
+            return report_error(usage, as_json=True, command=command)
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             sys.stderr.write(f"Error: {exc}\n")
-        return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
+        from ecrcache.cli.failures import detailed_exitcode
+
+        code = int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
+        return EXIT_FAILURE if code and detailed_exitcode(args, command) else code
     except (typer.Abort, KeyboardInterrupt):
-        return report_interrupt(as_json=as_json, command=_command_name(args))
+        return report_interrupt(as_json=as_json, command=command)
     except Exception as exc:
         if _from_interrupt(exc):
             # Python wraps a Ctrl-C that lands in some hooks (a class's __set_name__ while
             # pydantic builds a model at import) in a RuntimeError: still an interrupt
-            return report_interrupt(as_json=as_json, command=_command_name(args))
+            return report_interrupt(as_json=as_json, command=command)
         if debug:
             _print_traceback(exc)
-            return EXIT_FAILURE
-        from ecrcache.render.console import error_line
-        from ecrcache.secrecy import redact
+        return report_error(_internal(exc), as_json=as_json, command=command)
 
-        error_line(
-            redact(f"internal error: {type(exc).__name__}: {exc}"),
-            "run again with --debug for the traceback, and report it",
-        )
-        return EXIT_FAILURE
+
+def _for_plan(exc: EcrcacheError, args: list[str], command: str) -> EcrcacheError:
+    """``exc``, exiting 1 under ``plan --detailed-exitcode`` (where 2 means changes).
+    ``cli.failures`` is imported on a failure only: rewrite's start-up never loads it."""
+    from ecrcache.cli.failures import detailed_exitcode, under_detailed_exitcode
+
+    return under_detailed_exitcode(exc, detailed_exitcode(args, command))
+
+
+def _internal(exc: BaseException) -> EcrcacheError:
+    from ecrcache.cli.failures import internal
+
+    return internal(exc)
 
 
 def _from_interrupt(exc: BaseException) -> bool:

@@ -9,7 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
-from ecrcache.errors import UnsafePlanError, UsageError
+from ecrcache.errors import Cancelled, UnsafePlanError, UsageError
 
 
 @app.command("apply", **command_help("apply"))
@@ -87,6 +87,14 @@ def apply(
                 emit_json("apply", {**doc, "applied": []}, warnings=result.warnings + result.notes)
             return
         if not yes:
+            if opts.json and sys.stdin.isatty():  # stdout is the envelope's: show it on stderr
+                render_plan(
+                    doc,
+                    sys.stderr,
+                    account_id=result.account_id,
+                    region=result.region,
+                    no_color=opts.no_color,
+                )
             _confirm()
         with apply_progress(len(plan.changes), enabled=not opts.json) as on_event:
             report = run(
@@ -115,6 +123,10 @@ def _confirm() -> None:
             "apply needs confirmation, and standard input is not a terminal",
             hint="review with `ecrcache plan`, then run apply with --yes",
         )
-    answer = typer.prompt("Apply these changes? Only 'yes' will be accepted", default="")
+    # The prompt on stderr, read by hand: click's prompt shows "[]" for an empty default and
+    # echoes a space to stdout, which holds the plan and nothing else (the envelope under -o json).
+    sys.stderr.write("Apply these changes? Only 'yes' will be accepted: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at end of input: not a yes
     if answer.strip() != "yes":
-        raise UsageError("apply cancelled", hint="nothing was changed")
+        raise Cancelled("Apply cancelled.", hint="nothing was changed")  # Terraform's words, exit 1

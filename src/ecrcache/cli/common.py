@@ -68,6 +68,16 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     yield Clients(make_session(opts.profile, region), region, endpoint_url=opts.endpoint_url)
 
 
+def check_config_account(config: Config | None, clients: Clients) -> None:
+    """Refuse (exit 3) credentials for another account than the config's ``account_id``; no
+    AWS call when the config names none."""
+    if config is None or config.account_id is None:
+        return
+    from ecrcache.reconcile.planning import check_account
+
+    check_account(config, clients.account_id)
+
+
 def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] = ()) -> None:
     from ecrcache.result import envelope, write_json
 

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.common import (
+    check_config_account,
+    emit_json,
+    load,
+    open_clients,
+    options,
+    region_for,
+)
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
@@ -104,6 +111,7 @@ def cost_report(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with open_clients(opts, region) as clients:
+        check_config_account(config, clients)
         with inventory_progress(enabled=not opts.json and fmt == "text") as progress:
             inv = read_inventory(
                 clients, concurrency=check_concurrency(concurrency), progress=progress

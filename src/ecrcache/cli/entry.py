@@ -45,16 +45,11 @@ def _report(argv: list[str]) -> int:
     done = interrupts.applied()
     hint = f"applied before it stopped: {', '.join(done)}" if done else None
     if wants_json(argv):
+        from ecrcache.cli.failures import error_object
+        from ecrcache.errors import Interrupted
         from ecrcache.result import envelope, write_json
 
-        error = {
-            "code": "interrupted",
-            "message": "ecrcache interrupted",
-            "hint": hint,
-            "exit_code": EXIT_INTERRUPTED,
-            "details": [],
-            "applied": list(done),
-        }
+        error = error_object(Interrupted("ecrcache interrupted", hint=hint, applied=done))
         write_json(envelope("ecrcache", None, error=error), sys.stdout)
     sys.stderr.write("Error: ecrcache interrupted\n" + (f"Hint: {hint}\n" if hint else ""))
     sys.stderr.flush()

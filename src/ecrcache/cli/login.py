@@ -2,6 +2,11 @@
 
 stdout carries only what was asked for (the password, the Secret, or the summary); notes and
 warnings go to stderr. The token never reaches argv: docker and helm read it on stdin.
+
+``--print-password`` and ``--k8s-secret`` print one artifact, as ``aws ecr get-login-password``
+does, to be piped into ``docker login --password-stdin`` or ``kubectl apply -f -``. They have no
+JSON form, and ``--output json`` with them is refused (an envelope, exit 2), so the password is
+never inside a JSON document, which gets logged and stored more readily than a pipe.
 """
 
 from __future__ import annotations
@@ -82,10 +87,16 @@ def login(
         help="Another account's registry (repeatable); default your own.",
     ),
     print_password: bool = typer.Option(
-        False, "--print-password", help="Print only the password, for piping."
+        False,
+        "--print-password",
+        help="Print only the password, for piping (the one thing printed; not with --output json).",
     ),
     k8s_secret: str | None = typer.Option(
-        None, "--k8s-secret", metavar="NAME", help="Print a kubernetes.io/dockerconfigjson Secret."
+        None,
+        "--k8s-secret",
+        metavar="NAME",
+        help="Print a kubernetes.io/dockerconfigjson Secret as YAML, for kubectl apply -f - "
+        "(the one thing printed; not with --output json).",
     ),
     namespace: str | None = typer.Option(
         None, "--namespace", metavar="NS", help="The Secret's namespace."
@@ -105,10 +116,7 @@ def login(
     from ecrcache.registry.login import fetch_tokens
 
     opts = options(ctx)
-    if print_password and k8s_secret:
-        from ecrcache.errors import UsageError
-
-        raise UsageError("choose one of --print-password and --k8s-secret")
+    _check_payload(opts, print_password=print_password, k8s_secret=k8s_secret)
     tokens: list[RegistryToken] = []
     chosen = _regions(opts, regions)
     if not registry_ids and not regions:
@@ -127,6 +135,27 @@ def login(
         method, warnings, path = "docker", _cli_logins(tokens, tool="docker"), None
     _report(opts, tokens, method=method, path=path, warnings=warnings, expires=expires)
     return 0
+
+
+# What each artifact is piped into, for the hint when it is asked for as JSON.
+_PIPES = {
+    "--print-password": "--print-password | docker login --username AWS --password-stdin HOST",
+    "--k8s-secret": "--k8s-secret NAME | kubectl apply -f -",
+}
+
+
+def _check_payload(opts: GlobalOptions, *, print_password: bool, k8s_secret: str | None) -> None:
+    """Before any AWS call: one artifact at a time, and never inside JSON."""
+    from ecrcache.errors import UsageError
+
+    if print_password and k8s_secret:
+        raise UsageError("choose one of --print-password and --k8s-secret")
+    flag = "--print-password" if print_password else "--k8s-secret" if k8s_secret else None
+    if flag and opts.json:
+        raise UsageError(
+            f"{flag} prints only its artifact, never JSON (the password stays out of JSON)",
+            hint=f"drop --output json: `ecrcache login {_PIPES[flag]}`",
+        )
 
 
 def _payload(

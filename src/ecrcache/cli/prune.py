@@ -7,10 +7,16 @@ import sys
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import emit_json, open_clients, options, region_for
+from ecrcache.cli.common import (
+    check_config_account,
+    emit_json,
+    open_clients,
+    options,
+    region_for,
+)
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, stale_days
 from ecrcache.cli.helptext import command_help
-from ecrcache.errors import EXIT_FAILURE, UnsafePlanError
+from ecrcache.errors import EXIT_FAILURE, UnsafePlanError, UsageError
 
 
 @app.command("prune", **command_help("prune"))
@@ -56,7 +62,9 @@ def prune(
     apps = applications(config)
     days = stale_days(config, older_than)
     with open_clients(opts, region) as clients:
+        check_config_account(config, clients)
         prefixes = [r.prefix for r in read_rules(clients, {})]
+        _check_prefixes(prefix, prefixes)
 
         def in_scope(name: str) -> bool:
             where = classify(name, prefixes, apps)
@@ -112,3 +120,17 @@ def prune(
 
             warn(f"--yes will need --force: {unsafe}")
     return EXIT_FAILURE if result is not None and result.failures else 0
+
+
+def _check_prefixes(given: list[str], prefixes: list[str]) -> None:
+    """``--prefix`` names a rule's prefix, or it is a mistake: a typo would prune nothing and
+    look like success."""
+    unknown = [p for p in dict.fromkeys(given) if p not in prefixes]
+    if not unknown:
+        return
+    have = ", ".join(sorted(prefixes)) if prefixes else "none: the account has no rules"
+    raise UsageError(
+        f"--prefix {', '.join(unknown)}: no pull-through cache rule has "
+        f"{'that prefix' if len(unknown) == 1 else 'these prefixes'} (rule prefixes: {have})",
+        hint="pass a prefix of one of the rules, or drop --prefix for all of them",
+    )

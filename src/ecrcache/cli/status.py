@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import emit_json, open_clients, options, region_for
+from ecrcache.cli.common import (
+    check_config_account,
+    emit_json,
+    open_clients,
+    options,
+    region_for,
+)
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, prefixes_of
 from ecrcache.cli.helptext import command_help
 
@@ -54,6 +60,7 @@ def status(
     apps = applications(config)
     n = check_concurrency(concurrency)
     with open_clients(opts, region) as clients:
+        check_config_account(config, clients)
         with inventory_progress(enabled=not opts.json) as progress:
             inv = read_inventory(clients, concurrency=n, progress=progress)
         prefixes = prefixes_of(inv)

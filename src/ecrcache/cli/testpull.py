@@ -1,12 +1,14 @@
 """``ecrcache test-pull``: pull one image through the cache, cold then warm, and verify on ECR.
 
 Exit codes: 0 pulled (and verified as far as permissions allow), 1 the pull failed (the
-registry's error), 2 a bad reference or one no rule covers; 3 the registry refused the credentials.
+registry's error) or ECR shows no repository or image after it, 2 a bad reference or one no rule
+covers; 3 the registry refused the credentials or the config names another account.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -15,7 +17,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
+from ecrcache.cli.common import (
+    check_config_account,
+    emit_json,
+    load,
+    open_clients,
+    options,
+    region_for,
+)
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
@@ -49,7 +58,7 @@ def test_pull_command(
     ),
 ) -> int:
     """Pull REF through the cache twice (cold, warm) with timings; verify what ECR created."""
-    from ecrcache.registry.testpull import resolve_on
+    from ecrcache.registry.testpull import check, resolve_on
 
     opts = options(ctx)
     plat = _platform(platform)
@@ -60,13 +69,18 @@ def test_pull_command(
         result = _pull(opts, job, credentials=_env_credentials(), ecr=None)
     else:
         result = _through_ecr(opts, ref, plat, docker, say)
+    # A pull ECR did not cache fails the smoke test (exit 1): the result, then the error
+    # (under --output json both in one envelope, the error's).
+    doctor = f"ecrcache{' --sandbox' if opts.sandbox else ''} doctor --image {shlex.quote(ref)}"
     if opts.json:
+        check(result, doctor=doctor)
         emit_json("test-pull", result.to_dict(), warnings=result.warnings)
     else:
         from ecrcache.render.pull import render_test_pull
 
         say(result.warnings)
         render_test_pull(result, sys.stdout, no_color=not opts.color)
+        check(result, doctor=doctor)
     return 0
 
 
@@ -115,6 +129,7 @@ def _through_ecr(
             hint="test-pull with the hub's config, or against the real hub",
         )
     with open_clients(opts, region) as clients:
+        check_config_account(config, clients)
         account = config.account_id or clients.account_id
         target, warnings = resolve(ref, cache_mapping(opts, account, config=config))
         job = _Job(ref, target, plat, warnings, docker, say)

@@ -15,7 +15,15 @@ from urllib.parse import urlsplit
 import typer
 
 from ecrcache.cli.app import app
-from ecrcache.cli.common import cache_mapping, emit_json, load, open_clients, options, region_for
+from ecrcache.cli.common import (
+    cache_mapping,
+    check_config_account,
+    emit_json,
+    load,
+    open_clients,
+    options,
+    region_for,
+)
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
@@ -105,6 +113,7 @@ def _through_ecr(
     from ecrcache.registry.warm import EcrInspector, simulate_images
 
     with open_clients(opts, region_for(opts, config)) as clients:
+        check_config_account(config, clients)
         account = config.account_id or clients.account_id
         jobs, warnings = _jobs(cache_mapping(opts, account, config=config), args, file, None)
         inspector = EcrInspector(clients.ecr)

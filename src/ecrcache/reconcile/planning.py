@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ecrcache.aws import Clients
 from ecrcache.config.registry import CiPolicyConfig
 from ecrcache.config.schema import Config
-from ecrcache.errors import CredentialSourceError, UnsafePlanError
+from ecrcache.errors import CredentialSourceError, WrongAccountError
 from ecrcache.reconcile.backfill import BackfillScope, left_alone_notes
 from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.changes import Plan, Safety
@@ -41,9 +41,10 @@ class PlanResult:
 
 
 def check_account(config: Config, account_id: str) -> None:
-    """Refuse to plan against an account the config does not name (when it names one)."""
+    """Refuse to plan against an account the config does not name (when it names one): the
+    credentials are for the wrong account, exit 3 as for any credentials problem."""
     if config.account_id is not None and config.account_id != account_id:
-        raise UnsafePlanError(
+        raise WrongAccountError(
             f"the config is for account {config.account_id}, "
             f"but the credentials are for account {account_id}",
             hint="use the right --profile, or change account_id in the config",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ecrcache import atomicfile
-from ecrcache.errors import EcrcacheError, UsageError
+from ecrcache.errors import EXIT_USAGE, EcrcacheError, UsageError
 from ecrcache.inputfile import TooDeep, loads_json, read_text_capped
 
 # Kubernetes object names (DNS-1123 subdomain) and namespaces (DNS-1123 label).
@@ -25,8 +25,10 @@ _K8S_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class DockerConfigError(EcrcacheError):
-    """The Docker config file exists but cannot be read as JSON, or cannot be written."""
+    """The Docker config file exists but is not one (not JSON, not an object, nested too deep):
+    bad input, exit 2, as for ecrcache's own config. A failed write is atomicfile's error."""
 
+    exit_code = EXIT_USAGE
     code = "docker-config"
 
 

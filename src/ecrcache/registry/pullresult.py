@@ -67,6 +67,19 @@ class PullTestResult:
     def simulated(self) -> bool:
         return self.method == "simulated"
 
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """What ECR shows that a pull through the cache would fail on: no repository after the
+        pull, or no such image in it. Empty when ECR agrees, or could not be asked (``error``)."""
+        v = self.verification
+        if v is None or v.error:
+            return ()
+        if not v.exists:
+            return (f"ECR has no repository {v.repository!r} after the pull",)
+        if not v.image_listed:
+            return (f"ECR does not list the image in {v.repository!r}",)
+        return ()
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; throughput in bytes per second, times in seconds (3 decimals)."""
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecrcache.errors import EXIT_FAILURE, EcrcacheError
 from ecrcache.registry import Platform, RegistryError, RegistryNotFoundError
 from ecrcache.registry.pullers import (
     Puller,
@@ -82,6 +83,29 @@ def test_pull(
     )
 
 
+class PullCheckError(EcrcacheError):
+    """The pulls ran, but ECR does not show what they should have created: a smoke test that
+    must fail. Carries the result, so ``--output json`` holds it next to the error."""
+
+    exit_code = EXIT_FAILURE
+    code = "check-failed"
+
+    def __init__(self, result: PullTestResult, *, hint: str) -> None:
+        first, *rest = result.failures
+        super().__init__(f"test-pull failed: {first}", hint=hint, details=tuple(rest))
+        self.data = result.to_dict()
+        self.warnings = result.warnings
+
+
+def check(result: PullTestResult, *, doctor: str) -> None:
+    """Raise PullCheckError when ``result.failures`` says ECR did not cache the image.
+    ``doctor``: the command that looks for why, named in the hint."""
+    if not result.failures:
+        return
+    target_hint = DIGEST_HINT if result.verification and "@" in result.cache_reference else None
+    raise PullCheckError(result, hint=target_hint or f"`{doctor}` looks for why")
+
+
 def _note(method: Method, target: Target) -> str | None:
     if method != "simulated":
         return None
@@ -106,11 +130,7 @@ def _attempt(pull: Puller, label: str, target: Target) -> Attempt:
 def _verification_warnings(v: Verification, *, simulated: bool) -> list[str]:
     if v.error:
         return [f"could not verify on ECR: {v.error}"]
-    out = []
-    if not v.exists:
-        out.append(f"ECR has no repository {v.repository!r} after the pull")
-    elif not v.image_listed:
-        out.append(f"ECR does not list the image in {v.repository!r}")
+    out = []  # a missing repository or image is a failure, not a warning: PullTestResult.failures
     if v.exists and v.lifecycle_policy is False:
         out.append(
             f"{v.repository!r} has no lifecycle policy: cached images are kept (and billed) "
@@ -124,11 +144,13 @@ def _verification_warnings(v: Verification, *, simulated: bool) -> list[str]:
 __all__ = [
     "Attempt",
     "Phase",
+    "PullCheckError",
     "PullTestError",
     "PullTestResult",
     "Target",
     "Verification",
     "api_puller",
+    "check",
     "docker_puller",
     "resolve",
     "resolve_on",
