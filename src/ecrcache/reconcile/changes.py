@@ -71,8 +71,9 @@ class FieldChange:
 
     def to_dict(self) -> dict[str, Any]:
         hide = self.sensitive
-        # As Terraform's JSON plan: an unknown value is null in "after", flagged by
-        # "after_unknown"; never a placeholder string that could be read as the value.
+        # As Terraform's JSON plan (developer.hashicorp.com/terraform/internals/json-format,
+        # change representation): an unknown value is absent from "after" (null here), flagged
+        # by "after_unknown"; never a placeholder string that could be read as the value.
         after = None if self.after_unknown else self.after
         return {
             "name": self.name,
@@ -173,14 +174,15 @@ class Plan:
 
     def accepts_checksum(self, reviewed: str) -> bool:
         """Whether ``reviewed`` (the checksum of the plan someone reviewed) allows applying this
-        plan. Decided as Terraform checks a planned value against the applied one: a value known
-        at plan time must be the same now, one unknown then ("known after apply") may be any
-        value now. So the plan of a pull request's job, made without the token, is accepted by
-        the apply on main that has it, while a known value that changed since the review, or
-        any other change, is refused. Only secrets' new values can be unknown in one plan and
-        known in the next (``missing_values``); the checksums of this plan with each set of
-        them made unknown are compared (every set up to MASKED_SETS_UPTO such secrets, beyond
-        that none or all of them)."""
+        plan. Decided as Terraform compares its initial planned state with the final one made at
+        apply (hashicorp/terraform docs/resource-instance-change-lifecycle.md, PlanResourceChange):
+        a value known at plan time must be identical now, one unknown then ("known after apply")
+        may take any value now. So the plan of a pull request's job, made without the token, is
+        accepted by the apply on main that has it, while a known value that changed since the
+        review, or any other change, is refused. Only new secrets' values can be unknown in one
+        plan and known in the next (``missing_values``): the checksums of this plan with each
+        set of them made unknown are compared (every set up to MASKED_SETS_UPTO such secrets;
+        beyond that, none or all of them)."""
         docs = [_checksum_json(c) for c in self.changes]
         if reviewed == _digest(docs):
             return True
