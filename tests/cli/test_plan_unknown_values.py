@@ -124,8 +124,8 @@ def test_apply_without_the_token_refuses_before_any_change(
     assert code == 2  # a credential source (the README's table)
     errors = [ln for ln in err.splitlines() if ln.startswith("Error:")]
     assert errors == [
-        f"Error: cannot create secret.{SECRET}: its value is not available: environment "
-        "variable DOCKERHUB_TOKEN is not set"
+        f"Error: secret {SECRET} does not exist yet and its value is not available: "
+        "environment variable DOCKERHUB_TOKEN is not set"
     ]
     assert "Hint:" in err and "nothing was changed" in err
     assert "value: (known after apply)" in out  # the plan it refused was shown

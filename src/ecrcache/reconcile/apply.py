@@ -126,9 +126,10 @@ def require_values(plan: Plan) -> None:
     if not missing:
         return
     address, why = missing[0]
+    kind, _, name = address.partition(".")
     more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
     raise CredentialSourceError(
-        f"cannot create {address}: its value is not available: {why}{more}",
+        f"{kind} {name} does not exist yet and its value is not available: {why}{more}",
         hint="run apply where the token source has the value (plan shows it as "
         "(known after apply) until then); nothing was changed",
     )
