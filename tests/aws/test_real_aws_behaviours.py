@@ -30,7 +30,7 @@ from ecrcache.errors import ApplyError
 from ecrcache.policy import equivalent, lifecycle
 from ecrcache.reconcile.iam_propagation import IAM_PROPAGATION_DELAYS
 from ecrcache.reconcile.live_secrets import list_secrets
-from ecrcache.reconcile.plan import Action
+from ecrcache.reconcile.plan import Action, Unknown
 from ecrcache.sandbox import image_status, principal_validation, secrets_consistency
 from ecrcache.sandbox.pulls import simulate_pull
 
@@ -476,7 +476,8 @@ def test_a_deleted_secret_is_re_created_and_the_rule_follows_its_new_arn(
         ("rule.docker-hub", Action.UPDATE),
     ]
     rule = result.plan.changes[1]
-    assert [(f.before, f.after) for f in rule.fields] == [(old, "(known after apply)")]
+    assert [(f.before, f.after) for f in rule.fields] == [(old, Unknown())]  # known after apply
+    assert rule.to_dict()["fields"][0]["after"] is None  # never a placeholder string
     apply(cfg, clients(aws))
     sm = aws.client("secretsmanager", region_name=REGION)
     assert _rule_arn(aws) == sm.describe_secret(SecretId=NAME)["ARN"] != old

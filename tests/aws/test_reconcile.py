@@ -207,9 +207,15 @@ def test_failure_part_way_reports_what_was_applied(aws: boto3.session.Session) -
     assert plan(cfg, c).plan.empty
 
 
-def test_missing_token_for_a_new_secret_is_an_error(aws: boto3.session.Session) -> None:
+def test_missing_token_for_a_new_secret_is_planned_unknown_and_refused_by_apply(
+    aws: boto3.session.Session,
+) -> None:
+    # plan shows it "known after apply" (tests/cli/test_plan_unknown_values.py for the CLI);
+    # apply is what refuses, before any change
+    c = clients(aws)
     with pytest.raises(CredentialSourceError, match="TOK is not set"):
-        plan(config({"docker-hub": RULES_BY_KIND["docker-hub"]}), clients(aws), env={})
+        apply(config({"docker-hub": RULES_BY_KIND["docker-hub"]}), c, env={})
+    assert c.mutating_calls == []
 
 
 def test_missing_token_for_an_existing_secret_leaves_it_alone(aws: boto3.session.Session) -> None:

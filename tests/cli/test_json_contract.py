@@ -27,7 +27,8 @@ PLAN_KEYS = {
     "needs_force",
 }
 CHANGE_KEYS = {"address", "kind", "key", "action", "fields", "reason", "needs_force"}
-FIELD_KEYS = {"name", "before", "after", "sensitive"}
+# after_unknown: Terraform's JSON plan flag for a value known only after apply ("after" null)
+FIELD_KEYS = {"name", "before", "after", "sensitive", "after_unknown"}
 
 
 def doc(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -151,7 +151,10 @@ def test_missing_docker_hub_token(
         "Error: secret ecr-pullthroughcache/docker-hub does not exist yet and its value is not "
         "available: environment variable DOCKERHUB_TOKEN is not set"
     )
-    assert run(["-c", str(config), "plan"]) == 2
+    # plan shows the value "(known after apply)"; apply is what refuses (issue 15, item 6)
+    assert run(["-c", str(config), "plan"]) == 0
+    assert "(known after apply)" in capsys.readouterr().out
+    assert run(["-c", str(config), "apply", "--yes"]) == 2
     err = capsys.readouterr().err
     _assert_found(
         quote,

@@ -38,7 +38,7 @@ def apply(
     ),
 ) -> None:
     """Make the account match the config. Idempotent: a second apply changes nothing."""
-    from ecrcache.reconcile.apply import ApplyContext, run
+    from ecrcache.reconcile.apply import ApplyContext, require_values, run
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan
     from ecrcache.render.console import apply_progress, note, render_plan, warn
@@ -70,7 +70,8 @@ def apply(
             )
             for n in result.notes:
                 note(n)
-        if checksum is not None and checksum != plan.checksum():
+        require_values(plan)  # before the checksum and the prompt: nothing to confirm
+        if checksum is not None and not plan.accepts_checksum(checksum):
             raise UnsafePlanError(
                 "the plan changed since it was reviewed (checksum differs)",
                 hint="run plan again, review it, and pass its new checksum",

@@ -18,7 +18,7 @@ from typing import Any
 
 from ecrcache import interrupts
 from ecrcache.aws import Clients
-from ecrcache.errors import ApplyError, EcrcacheError, Interrupted
+from ecrcache.errors import ApplyError, CredentialSourceError, EcrcacheError, Interrupted
 from ecrcache.reconcile.bounded import Stopped, run_bounded
 from ecrcache.reconcile.handlers.iam import create_iam_policy, delete_iam_policy, update_iam_policy
 from ecrcache.reconcile.handlers.monitoring import (
@@ -81,7 +81,10 @@ def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
 
     Stops at the first failure or Ctrl-C, wherever it lands (in a handler, between changes,
     in the progress callback), with an error listing exactly the changes made; each is also
-    recorded in the run's ledger (``interrupts.record_applied``) as soon as it is made."""
+    recorded in the run's ledger (``interrupts.record_applied``) as soon as it is made.
+    A plan holding a value apply does not have (``require_values``) is refused before the
+    first change."""
+    require_values(plan)
     done: list[Applied] = []
     changes = plan.changes
     current: Change | None = None  # the change whose handler is running, if one is
@@ -113,6 +116,23 @@ def run(plan: Plan, ctx: ApplyContext) -> ApplyReport:
             ctx.on_event("failed", current)
         raise _stopped(exc, current, done) from exc
     return ApplyReport(tuple(done))
+
+
+def require_values(plan: Plan) -> None:
+    """Refuse a plan with a value still unknown that apply cannot learn itself (a new secret
+    whose token source has no value now), before any change: nothing is half-applied. Every
+    value was read when the plan was made, so this is known before the first call."""
+    missing = plan.missing_values()
+    if not missing:
+        return
+    address, why = missing[0]
+    kind, _, name = address.partition(".")
+    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+    raise CredentialSourceError(
+        f"{kind} {name} does not exist yet and its value is not available: {why}{more}",
+        hint="run apply where the token source has the value (plan shows it as "
+        "(known after apply) until then); nothing was changed",
+    )
 
 
 def _key(change: Change) -> tuple[str, Action]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -44,19 +44,43 @@ KIND_ORDER = {
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """A value the plan cannot know yet: Terraform's "(known after apply)".
+
+    ``missing`` None: apply learns it itself (the ARN of a secret it creates). Otherwise why
+    apply cannot (a token source with no value now, e.g. no DOCKERHUB_TOKEN in a pull
+    request's job): apply must be given the value, and refuses before any change without it.
+    """
+
+    missing: str | None = None
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+
+@dataclass(frozen=True)
 class FieldChange:
     name: str
     before: Any
-    after: Any
+    after: Any  # an Unknown when the plan cannot know it yet
     sensitive: bool = False
+
+    @property
+    def after_unknown(self) -> bool:
+        return isinstance(self.after, Unknown)
 
     def to_dict(self) -> dict[str, Any]:
         hide = self.sensitive
+        # As Terraform's JSON plan (developer.hashicorp.com/terraform/internals/json-format,
+        # change representation): an unknown value is absent from "after" (null here), flagged
+        # by "after_unknown"; never a placeholder string that could be read as the value.
+        after = None if self.after_unknown else self.after
         return {
             "name": self.name,
             "before": "(sensitive)" if hide and self.before is not None else _plain(self.before),
-            "after": "(sensitive)" if hide and self.after is not None else _plain(self.after),
+            "after": "(sensitive)" if hide and after is not None else _plain(after),
             "sensitive": self.sensitive,
+            "after_unknown": self.after_unknown,
         }
 
 
@@ -146,9 +170,44 @@ class Plan:
 
     def checksum(self) -> str:
         """A stable digest of what apply would do, secret value changes included (as digests)."""
-        doc = [_checksum_doc(c) for c in self.changes]
-        raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+        return _digest([_checksum_json(c) for c in self.changes])
+
+    def accepts_checksum(self, reviewed: str) -> bool:
+        """Whether ``reviewed`` (the checksum of the plan someone reviewed) allows applying this
+        plan. Decided as Terraform compares its initial planned state with the final one made at
+        apply (hashicorp/terraform docs/resource-instance-change-lifecycle.md, PlanResourceChange):
+        a value known at plan time must be identical now, one unknown then ("known after apply")
+        may take any value now. So the plan of a pull request's job, made without the token, is
+        accepted by the apply on main that has it, while a known value that changed since the
+        review, or any other change, is refused. Only new secrets' values can be unknown in one
+        plan and known in the next (``missing_values``): the checksums of this plan with each
+        set of them made unknown are compared (every set up to MASKED_SETS_UPTO such secrets;
+        beyond that, none or all of them)."""
+        docs = [_checksum_json(c) for c in self.changes]
+        if reviewed == _digest(docs):
+            return True
+        knowable = [i for i, c in enumerate(self.changes) if _masked(c) is not c]
+        if len(knowable) <= MASKED_SETS_UPTO:
+            sets = [[i for n, i in enumerate(knowable) if bits >> n & 1]
+                    for bits in range(1, 1 << len(knowable))]  # fmt: skip
+        else:
+            sets = [knowable]
+        masked = {i: _checksum_json(_masked(self.changes[i])) for i in knowable}
+        for chosen in sets:
+            variant = [masked[i] if i in chosen else d for i, d in enumerate(docs)]
+            if reviewed == _digest(variant):
+                return True
+        return False
+
+    def missing_values(self) -> tuple[tuple[str, str], ...]:
+        """(address, why) of every value apply needs and does not have: it refuses them all
+        before its first change (``apply.require_values``)."""
+        return tuple(
+            (c.address, f.after.missing)
+            for c in self.changes
+            for f in c.fields
+            if isinstance(f.after, Unknown) and f.after.missing is not None
+        )
 
     def unsafe_reasons(self, safety: Safety) -> tuple[str, ...]:
         """Why this plan needs ``--force``; empty when it does not."""
@@ -180,6 +239,32 @@ class Plan:
             "problems": list(self.problems),
             "checksum": self.checksum(),
         }
+
+
+MASKED_SETS_UPTO = 6  # 63 checksums at most; a plan creating more secrets at once is rare
+
+
+def _masked(c: Change) -> Change:
+    """``c`` with its known new secret values made unknown (the change itself when it has
+    none): what a plan made without those values would have shown."""
+    if c.action is not Action.CREATE or c.kind != "secret":
+        return c
+    fields = tuple(
+        replace(f, after=Unknown(missing="")) if f.sensitive and isinstance(f.after, SecretValue)
+        else f
+        for f in c.fields
+    )  # fmt: skip
+    return replace(c, fields=fields) if fields != c.fields else c
+
+
+def _checksum_json(c: Change) -> str:
+    return json.dumps(_checksum_doc(c), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _digest(docs: list[str]) -> str:
+    # the same text as json.dumps of the list with these separators
+    raw = "[" + ",".join(docs) + "]"
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _checksum_doc(c: Change) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def _name(text: str) -> str:
 
 
 class Unavailable(Exception):
-    """The source has no value now (variable unset, file missing)."""
+    """The source has no value now (variable unset, file missing, command not installed)."""
 
 
 @dataclass
@@ -82,9 +82,9 @@ class SourceReader:
                 list(argv), capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
             )
         except FileNotFoundError:
-            raise CredentialSourceError(
-                f"{where}: command {prog} not found", hint="check the command's path"
-            ) from None
+            # Not installed here (a CI job without the secrets tool): no value now, as an unset
+            # variable; a command that runs and fails is an error.
+            raise Unavailable(f"command {prog} not found") from None
         except subprocess.TimeoutExpired:
             raise CredentialSourceError(
                 f"{where}: command {prog} did not finish in {COMMAND_TIMEOUT:.0f}s"

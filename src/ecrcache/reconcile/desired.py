@@ -48,11 +48,13 @@ def desired_state(
     region: str,
     backfill_repositories: Iterable[str] = (),
     kept_rules: Iterable[str] = (),
+    unavailable: Mapping[str, str] | None = None,
 ) -> State:
     """The state the config asks for.
 
     ``values`` maps each managed secret's name to its value (None: not available now, so the
-    value is left alone). Secrets the config only references carry no tags and no value.
+    value is left alone, or a new secret's value is unknown); ``unavailable`` says why, by
+    name. Secrets the config only references carry no tags and no value.
     ``backfill_repositories``: the live repositories read_live found backfill may reach (its
     ``repository_settings``); each gets its template's settings (see backfill.py).
     ``kept_rules``: prefixes of live rules the config no longer declares that the apply leaves
@@ -70,7 +72,10 @@ def desired_state(
         if cred is not None and cred.secret not in secrets:
             if cred.managed:
                 secrets[cred.secret] = Secret(
-                    cred.secret, value=values.get(cred.secret), tags=MANAGED_TAGS
+                    cred.secret,
+                    value=values.get(cred.secret),
+                    tags=MANAGED_TAGS,
+                    unavailable=(unavailable or {}).get(cred.secret),
                 )
             else:
                 secrets[cred.secret] = Secret(cred.secret)

@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ecrcache.reconcile.changes import Action, Change, FieldChange, Plan, Safety, Unmanaged
+from ecrcache.reconcile.changes import (
+    Action,
+    Change,
+    FieldChange,
+    Plan,
+    Safety,
+    Unknown,
+    Unmanaged,
+)
 from ecrcache.reconcile.resources import (
     RULE_FIELDS,
     RULE_UPDATABLE,
@@ -28,6 +36,7 @@ __all__ = [
     "KindSpec",
     "Plan",
     "Safety",
+    "Unknown",
     "diff",
 ]
 
@@ -127,13 +136,19 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
 
 def _diff_secret(want: Secret, have: Secret | None, problems: list[str]) -> Iterable[Change]:
     if have is None:
-        if want.value is None:
-            # Referenced only (or no value available): nothing apply could create it from.
+        value: Any = want.value
+        if value is None and want.managed:
+            # The config gives a token source with no value now (a pull request's job without
+            # the token): planned as Terraform plans what it cannot know yet; apply refuses it
+            # unless it has the value by then.
+            value = Unknown(missing=want.unavailable or "its token source gave no value")
+        elif value is None:
+            # Referenced only: nothing apply could create it from.
             problems.append(
                 f"secret {want.name} does not exist and the config gives no token to create it"
             )
             return
-        fields = [FieldChange("value", None, want.value, sensitive=True)]
+        fields = [FieldChange("value", None, value, sensitive=True)]
         if want.tags:
             fields.append(FieldChange("tags", None, dict(want.tags)))
         yield Change("secret", want.name, Action.CREATE, tuple(fields), after=want)
@@ -221,9 +236,9 @@ def _stale_credential_arn(
             f"the secret was re-created: its ARN suffix is now {new}, the rule holds {old}",
         )
     wanted = desired.secrets.get(want.credential)
-    if secret is None and wanted is not None and wanted.value is not None:
+    if secret is None and wanted is not None and (wanted.value is not None or wanted.managed):
         return (
-            FieldChange("credential_arn", have.credential_arn, "(known after apply)"),
+            FieldChange("credential_arn", have.credential_arn, Unknown()),
             "the secret was deleted: apply re-creates it and points the rule at its new ARN",
         )
     return None  # missing and not creatable: reported as a problem with the secret

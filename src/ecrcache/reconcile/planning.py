@@ -60,8 +60,10 @@ def make_plan(
     delete_images: bool = False,
     progress: Progress = no_progress,
 ) -> PlanResult:
-    """Read secret values and live state, then diff. Raises when a secret cannot be created.
-    ``progress`` hears of the per-repository reads (``bounded``)."""
+    """Read secret values and live state, then diff. Raises when a secret the config only
+    references does not exist; a new secret whose token source has no value now is planned
+    with its value unknown (apply refuses it: ``apply.require_values``). ``progress`` hears of
+    the per-repository reads (``bounded``)."""
     account_id = clients.account_id
     check_account(config, account_id)
     local = local_view(config)  # a spoke's rules are the hub's: no secrets to read for them
@@ -77,6 +79,7 @@ def make_plan(
         region=clients.region,
         backfill_repositories=tuple(live.repository_settings),
         kept_rules=kept,
+        unavailable=values.unavailable,
     )
     _require_creatable(desired, live, values)
     plan = diff(desired, live, prune=prune, delete_images=delete_images)
@@ -177,14 +180,8 @@ def _backfill_notes(config: Config, live: State) -> tuple[str, ...]:
 
 def _require_creatable(desired: State, live: State, values: SecretValues) -> None:
     for name, want in desired.secrets.items():
-        if want.value is not None or name in live.secrets:
-            continue
-        why = values.unavailable.get(name)
-        if why is not None:
-            raise CredentialSourceError(
-                f"secret {name} does not exist yet and its value is not available: {why}",
-                hint="provide the value (see the token source in the config) and run again",
-            )
+        if want.value is not None or name in live.secrets or name in values.unavailable:
+            continue  # one with a token source and no value now is planned "known after apply"
         raise CredentialSourceError(
             f"secret {name} does not exist, and the config gives no token to create it",
             hint='create it in Secrets Manager, or add token = { env = "..." } to its credentials',
@@ -196,6 +193,11 @@ def _warnings(desired: State, live: State, values: SecretValues) -> tuple[str, .
     for name, why in sorted(values.unavailable.items()):
         if name in live.secrets:
             out.append(f"secret {name}: value not checked ({why}); it is left as it is")
+        else:
+            out.append(
+                f"secret {name}: value known after apply ({why}); apply needs it to create "
+                "the secret"
+            )
     for name in values.placeholders:
         out.append(f"sandbox: secret {name} gets a placeholder value (its token source is not set)")
     for name in desired.secrets:

@@ -76,6 +76,8 @@ class Secret:
     pending_deletion: bool = False
     arn: str | None = field(default=None, compare=False)
     kms_key_id: str | None = field(default=None, compare=False)
+    # desired only: why ``value`` is None for a secret with a token source (it gave no value)
+    unavailable: str | None = field(default=None, compare=False)
 
     @property
     def managed(self) -> bool:

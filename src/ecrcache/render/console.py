@@ -120,12 +120,13 @@ def render_plan(
                         else f"        {_escape(text)}"
                     )
                 continue
+            after = "(known after apply)" if f.get("after_unknown") else _value(f["after"])
             if action == "create":
-                line = _value(f["after"])
+                line = after
             elif action == "delete":
                 line = _value(f["before"])
             else:
-                line = f"{_value(f['before'])} → {_value(f['after'])}"
+                line = f"{_value(f['before'])} → {after}"
             if len(line) > 100 and action in ("create", "delete"):
                 # A policy document: one JSON value per line, as Terraform shows jsonencode.
                 import json
