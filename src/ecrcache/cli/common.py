@@ -28,14 +28,22 @@ def options(ctx: typer.Context) -> GlobalOptions:
 
 
 def load(opts: GlobalOptions) -> Config:
+    from ecrcache.cli.targets import active
     from ecrcache.config.loading import load_config
 
+    running = active()  # inside a run across [targets]: that target's own config
+    if running is not None:
+        return running.target.config
     return load_config(opts.config_path)
 
 
 def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
+    from ecrcache.cli.targets import active
     from ecrcache.errors import UsageError
 
+    running = active()
+    if running is not None:
+        return running.target.region
     if opts.region:
         return opts.region
     if config is not None:
@@ -47,7 +55,12 @@ def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
 def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     """Clients for the real account, or for the sandbox (saying so on stderr)."""
     from ecrcache.aws import Clients
+    from ecrcache.cli.targets import active
 
+    running = active()
+    if running is not None:  # a target's clients (its role assumed), opened by the run
+        yield running.clients()
+        return
     if opts.sandbox:
         from ecrcache.render.console import note
         from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID, default_state_path, open_sandbox

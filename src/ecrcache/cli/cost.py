@@ -15,6 +15,7 @@ from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
+from ecrcache.cli.targets import across_targets
 from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def cost_report(
     ),
 ) -> int:
     """Storage and monthly cost per upstream and repository; stale and untagged images."""
+    across_targets(ctx, "cost-report", cost_report, locals())
     from datetime import UTC, datetime
 
     from ecrcache.cost.document import docker_hub_lines, report_doc, write_csv

@@ -135,7 +135,7 @@ class Target:
 
     @property
     def account_id(self) -> str | None:
-        return self.config.account_id  # type: ignore[no-any-return]
+        return self.config.account_id
 
     @property
     def base(self) -> str:
@@ -294,4 +294,3 @@ def select(targets: tuple[Target, ...], names: list[str] | tuple[str, ...]) -> t
             hint="targets in the config: " + ", ".join(known),
         )
     return tuple(t for t in targets if t.name in names or t.base in names)
-

@@ -31,7 +31,10 @@ _WRAPPED = "_ecrcache_trust"
 # botocore sts model, roleSessionNameType: min 2, max 64, pattern [\w+=,.@-]*
 _SESSION_NAME = re.compile(r"[\w+=,.@-]*")
 _ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<account>\d{12}):role/.+$")
-_ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def _denied(caller: str, role_arn: str) -> Exception:
