@@ -178,6 +178,7 @@ def expand_targets(doc: Mapping[str, Any], *, filename: str = "config") -> tuple
             planned.append((name, body, assume))
     if problems:
         raise config_error(problems, filename)
+    problems.extend(_shared_account_wide(planned))
     by_name = {name: body for name, body, _ in planned}
     for name, body, _ in planned:
         problems.extend(_resolve_hub(name, body, by_name))
@@ -235,7 +236,66 @@ def _target_doc(
         value = getattr(tc, table)
         if value is not None:
             body[table] = copy.deepcopy(value)
+    if tc.regions is not None and len(tc.regions) > 1:
+        _region_names(body, region)
     return body, problems
+
+
+def _account_wide(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The account-wide resources a target's config manages, as (kind, name): IAM and Budgets
+    are global, so two targets in one account must not manage the same one (each region's
+    CI policy grants that region's ARNs: they would overwrite each other on every apply)."""
+    from ecrcache.config.monitoring import BudgetConfig
+    from ecrcache.config.registry import CiPolicyConfig
+
+    out: list[tuple[str, str]] = []
+    ci = body.get("ci_policy")
+    if isinstance(ci, Mapping):
+        out.append(("IAM policy", str(ci.get("name", CiPolicyConfig.model_fields["name"].default))))
+    monitoring = body.get("monitoring")
+    budget = monitoring.get("budget") if isinstance(monitoring, Mapping) else None
+    if isinstance(budget, Mapping):
+        default = BudgetConfig.model_fields["name"].default
+        out.append(("budget", str(budget.get("name", default))))
+    return out
+
+
+def _region_names(body: dict[str, Any], region: str) -> None:
+    """A target with several regions: its account-wide resources get the region in their name
+    (``ecrcache-ci-eu-west-1``), one per region, as ``_account_wide`` requires."""
+    from ecrcache.config.monitoring import BudgetConfig
+    from ecrcache.config.registry import CiPolicyConfig
+
+    ci = body.get("ci_policy")
+    if isinstance(ci, dict):
+        ci["name"] = f"{ci.get('name', CiPolicyConfig.model_fields['name'].default)}-{region}"
+    monitoring = body.get("monitoring")
+    budget = monitoring.get("budget") if isinstance(monitoring, dict) else None
+    if isinstance(budget, dict):
+        default = BudgetConfig.model_fields["name"].default
+        budget["name"] = f"{budget.get('name', default)}-{region}"
+
+
+def _shared_account_wide(
+    planned: list[tuple[str, dict[str, Any], AssumeRole | None]],
+) -> list[ConfigProblem]:
+    seen: dict[tuple[str, str, str], str] = {}
+    problems: list[ConfigProblem] = []
+    for name, body, _ in planned:
+        account = str(body.get("account_id") or "of the default credentials")
+        for kind, resource in _account_wide(body):
+            other = seen.setdefault((account, kind, resource), name)
+            if other != name:
+                problems.append(
+                    ConfigProblem(
+                        f"targets.{name}",
+                        f"targets {other} and {name} both manage the {kind} {resource!r} in "
+                        f"account {account}, which is global to the account",
+                        "give one of them its own name in [targets.NAME.ci_policy] or "
+                        "[targets.NAME.monitoring.budget], or leave the table to one target",
+                    )
+                )
+    return problems
 
 
 def _resolve_hub(
