@@ -3,13 +3,13 @@ sandbox/assume_role_trust.py and statefile). Each test names its source."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from targets_support import CALLER_ACCOUNT, client_in, make_target_role, role_arn
 
 REGION = "eu-west-1"

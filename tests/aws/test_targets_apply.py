@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from targets_support import make_target_role, read_back
 
 from ecrcache.aws import CALL_OBSERVERS, READ_PREFIXES, Clients
 from ecrcache.config.targets import Target, expand_targets
@@ -16,6 +15,7 @@ from ecrcache.reconcile.apply import ApplyContext, run
 from ecrcache.reconcile.credentials import SourceReader
 from ecrcache.reconcile.planning import PlanResult, make_plan
 from ecrcache.reconcile.targets_run import TargetOutcome, run_targets, target_clients
+from targets_support import make_target_role, read_back
 
 DEV, STAGE, PROD, DENIED = "111111111111", "222222222222", "333333333333", "444444444444"
 ENV = {"TOK": "dckr_pat_0123456789abcdefTOKEN"}
