@@ -301,19 +301,30 @@ def report(opts: GlobalOptions, command: str, outcomes: list[TargetOutcome[Captu
     if opts.json:
         _report_json(command, outcomes, code)
         return code
-    from ecrcache.render.targets import render_heading, render_target_error, render_totals
+    from ecrcache.render.targets import (
+        heading_text,
+        render_heading,
+        render_target_error,
+        render_totals,
+    )
 
+    yaml_out = command == "export"  # templates: stdout stays one multi-document YAML stream
     for o in outcomes:
-        render_heading(sys.stdout, o.target, no_color=opts.no_color)
+        if yaml_out:
+            sys.stdout.write(f"---\n# {heading_text(o.target)}\n")
+        else:
+            render_heading(sys.stdout, o.target, no_color=opts.no_color)
         captured = o.result
         if captured is not None:
             sys.stdout.write(captured.out)
             sys.stdout.flush()
-            sys.stderr.write(captured.err)
+            # its warnings and notes, named: they may land far from the section (a pipe)
+            for line in captured.err.splitlines(keepends=True):
+                sys.stderr.write(f"{o.target.name}: {line}" if line.strip() else line)
             sys.stderr.flush()
         if o.error is not None:
             render_target_error(o.target, o.error)
-    render_totals(sys.stdout, totals(outcomes), no_color=opts.no_color)
+    render_totals(sys.stderr if yaml_out else sys.stdout, totals(outcomes), no_color=opts.no_color)
     return code
 
 

@@ -53,6 +53,7 @@ def render_totals(out: TextIO, totals: Mapping[str, Any], *, no_color: bool = Fa
     if totals["failed"]:
         names = _escape(", ".join(totals["failed_targets"]))
         parts.append(f"[red]{totals['failed']} failed[/] ({names})")
-    c.print(f"\n[bold]{totals['targets']} targets:[/] " + ", ".join(parts))
+    n = totals["targets"]
+    c.print(f"\n[bold]{n} target{'s' if n != 1 else ''}:[/] " + ", ".join(parts))
     if totals.get("checksum"):
         c.print(f"[dim]Checksum (all targets): {totals['checksum']}[/]")
