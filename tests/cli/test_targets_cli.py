@@ -27,7 +27,11 @@ region = "eu-west-1"
 
 [rules.docker-hub]
 upstream = "docker-hub"
-credentials = {{ secret = "ecr-pullthroughcache/docker-hub", username = "bot", token = {{ env = "TOK" }} }}
+
+[rules.docker-hub.credentials]
+secret = "ecr-pullthroughcache/docker-hub"
+username = "bot"
+token = {{ env = "TOK" }}
 
 [rules.quay]
 upstream = "quay"
@@ -188,7 +192,7 @@ def test_an_unknown_target_is_a_usage_error_naming_the_targets(
     capsys: pytest.CaptureFixture[str], state: Path, tmp_path: Path
 ) -> None:
     cfg = _config(tmp_path)
-    code, out, err = cli(capsys, "--sandbox", "plan", "-c", cfg, "--target", "qa")
+    code, _, err = cli(capsys, "--sandbox", "plan", "-c", cfg, "--target", "qa")
     assert code == 2
     assert "Error: no target named 'qa'" in err
     assert "Hint: targets in the config: dev, stage, prod/eu-west-1, prod/us-east-1" in err
