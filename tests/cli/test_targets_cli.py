@@ -334,3 +334,30 @@ def test_export_writes_one_template_per_target(
     )
     assert code == 0, err
     assert "quay" in (tmp_path / "t.yaml").read_text()
+
+
+def test_one_target_for_the_commands_that_work_on_one_account(
+    capsys: pytest.CaptureFixture[str], state: Path, tmp_path: Path
+) -> None:
+    cfg = _config(tmp_path)
+    code, out, err = cli(
+        capsys, "rewrite", "-c", cfg, "--target", "prod/us-east-1", "quay.io/a/b:1"
+    )
+    assert (code, out) == (0, f"{PROD}.dkr.ecr.us-east-1.amazonaws.com/quay/a/b:1\n"), err
+    code, _, err = cli(capsys, "rewrite", "-c", cfg, "--target", "prod", "quay.io/a/b:1")
+    assert code == 2
+    assert "Error: this command runs on one target, and --target selects 2" in err
+    assert cli(capsys, "--sandbox", "apply", "-c", cfg, "--yes", "--target", "dev")[0] == 0
+    code, out, err = cli(
+        capsys, "--sandbox", "test-pull", "-c", cfg, "--target", "dev", "quay.io/a/b:1"
+    )
+    assert code == 0, err
+    assert f"{DEV}.dkr.ecr.eu-west-1.amazonaws.com/quay/a/b:1" in out
+    from ecrcache.sandbox.runtime import open_sandbox
+    from targets_support import client_in
+
+    with open_sandbox(region="eu-west-1", state_path=state) as session:
+        repos = client_in(session, "ecr", DEV, "eu-west-1").describe_repositories()
+        mine = session.client("ecr").describe_repositories()
+    assert [r["repositoryName"] for r in repos["repositories"]] == ["quay/a/b"]
+    assert mine["repositories"] == []  # the pull went to the target's account only

@@ -28,22 +28,22 @@ def options(ctx: typer.Context) -> GlobalOptions:
 
 
 def load(opts: GlobalOptions) -> Config:
-    from ecrcache.cli.targets import active
+    from ecrcache.cli.targets import current_target
     from ecrcache.config.loading import load_config
 
-    running = active()  # inside a run across [targets]: that target's own config
-    if running is not None:
-        return running.target.config
+    target = current_target(opts)  # across [targets], or one --target: that target's config
+    if target is not None:
+        return target.config
     return load_config(opts.config_path)
 
 
 def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
-    from ecrcache.cli.targets import active
+    from ecrcache.cli.targets import current_target
     from ecrcache.errors import UsageError
 
-    running = active()
-    if running is not None:
-        return running.target.region
+    target = current_target(opts)
+    if target is not None:
+        return target.region
     if opts.region:
         return opts.region
     if config is not None:
@@ -55,7 +55,7 @@ def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
 def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     """Clients for the real account, or for the sandbox (saying so on stderr)."""
     from ecrcache.aws import Clients
-    from ecrcache.cli.targets import active
+    from ecrcache.cli.targets import active, for_target
 
     running = active()
     if running is not None:  # a target's clients (its role assumed), opened by the run
@@ -71,14 +71,15 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
             f"this machine (state: {state}; reset with `ecrcache sandbox reset`)"
         )
         with open_sandbox(region=region, state_path=state) as session:
-            yield Clients(session, region, sandbox=True)
+            yield for_target(opts, Clients(session, region, sandbox=True))
         return
     from ecrcache.aws import make_session
     from ecrcache.endpointurl import check_endpoint_url
 
     if os.environ.get("AWS_ENDPOINT_URL"):  # boto3 reads it itself; check it as the option
         check_endpoint_url(os.environ["AWS_ENDPOINT_URL"], option="AWS_ENDPOINT_URL")
-    yield Clients(make_session(opts.profile, region), region, endpoint_url=opts.endpoint_url)
+    session = make_session(opts.profile, region)
+    yield for_target(opts, Clients(session, region, endpoint_url=opts.endpoint_url))
 
 
 def emit_json(command: str, data: Mapping[str, Any], *, warnings: Sequence[str] = ()) -> None:
@@ -96,7 +97,7 @@ def cache_mapping(
     from ecrcache.errors import UsageError
     from ecrcache.rewrite.mapping import Mapping, routes_from_rules
 
-    if config is None:
+    if config is None or opts.targets:  # --target: that target's rules, not the file's top
         config = load(opts)
     region = region_for(opts, config)  # the config always names one
     account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")

@@ -66,6 +66,39 @@ def active() -> Active | None:
     return _ACTIVE.get()
 
 
+def current_target(opts: GlobalOptions) -> Target | None:
+    """The target a command works on: this thread's in a run across targets, else the one
+    ``--target`` names (a command that runs on one account: login, rewrite, test-pull, ...),
+    else None (the file's top-level tables)."""
+    running = active()
+    if running is not None:
+        return running.target
+    if not opts.targets:
+        return None
+    targets = load_targets(opts)
+    assert targets is not None  # load_targets refuses --target without [targets]
+    if len(targets) != 1:
+        from ecrcache.errors import UsageError
+
+        raise UsageError(
+            f"this command runs on one target, and --target selects {len(targets)}",
+            hint="name one: " + ", ".join(t.name for t in targets),
+        )
+    return targets[0]
+
+
+def for_target(opts: GlobalOptions, clients: Clients) -> Clients:
+    """``clients`` as the ``--target`` a one-account command names (its role assumed)."""
+    target = current_target(opts) if active() is None else None
+    if target is None or target.assume is None:
+        return clients
+    from ecrcache.reconcile.targets_run import target_clients
+
+    return target_clients(
+        clients.session, target, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox
+    )
+
+
 # --- which targets ------------------------------------------------------------------------------
 
 

@@ -181,7 +181,7 @@ def expand_targets(doc: Mapping[str, Any], *, filename: str = "config") -> tuple
     problems.extend(_shared_account_wide(planned))
     by_name = {name: body for name, body, _ in planned}
     for name, body, _ in planned:
-        problems.extend(_resolve_hub(name, body, by_name))
+        problems.extend(resolve_hub_target(name, body, by_name))
     if problems:
         raise config_error(problems, filename)
     out: list[Target] = []
@@ -298,7 +298,7 @@ def _shared_account_wide(
     return problems
 
 
-def _resolve_hub(
+def resolve_hub_target(
     name: str, body: dict[str, Any], by_name: Mapping[str, dict[str, Any]]
 ) -> list[ConfigProblem]:
     """``[targets.X.spoke] hub_target = "NAME"``: the hub target's account and region, in place
