@@ -93,13 +93,13 @@ def test_selections_narrow_and_tables_replace_the_shared_ones() -> None:
 
 
 def test_a_selection_naming_nothing_shared_is_an_error_naming_the_target() -> None:
-    err = _error(_doc(dev={"role_arn": ROLE, "rules": ["qauy"], "repositories": ["apps/zzz"]}))
+    err = _error(_doc(dev={"role_arn": ROLE, "rules": ["qauy"], "repositories": ["qqq"]}))
     assert err.message == (
         "ecrcache.toml: targets.dev.rules: 'qauy' is not in the shared [rules]; "
         "did you mean 'quay'?"
     )
     assert err.details == (
-        "ecrcache.toml: targets.dev.repositories: 'apps/zzz' is not in the shared [repositories]",
+        "ecrcache.toml: targets.dev.repositories: 'qqq' is not in the shared [repositories]",
     )
 
 
