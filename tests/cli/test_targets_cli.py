@@ -361,3 +361,13 @@ def test_one_target_for_the_commands_that_work_on_one_account(
         mine = session.client("ecr").describe_repositories()
     assert [r["repositoryName"] for r in repos["repositories"]] == ["quay/a/b"]
     assert mine["repositories"] == []  # the pull went to the target's account only
+
+
+def test_region_is_each_targets_own(
+    capsys: pytest.CaptureFixture[str], state: Path, tmp_path: Path
+) -> None:
+    code, _, err = cli(
+        capsys, "--sandbox", "plan", "-c", _config(tmp_path), "--region", "eu-west-2"
+    )
+    assert code == 2
+    assert "Error: --region does not apply to a config with [targets]" in err

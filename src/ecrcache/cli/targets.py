@@ -123,6 +123,11 @@ def load_targets(opts: GlobalOptions, *, quiet: bool = False) -> tuple[Target, .
                 "[targets.NAME] tables",
             )
         return None
+    if opts.region:
+        raise UsageError(
+            "--region does not apply to a config with [targets]: each target names its region",
+            hint="pick targets with --target NAME (NAME/REGION for one region)",
+        )
     return select(expand_targets(doc, filename=str(opts.config_path)), opts.targets)
 
 
