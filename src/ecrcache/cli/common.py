@@ -16,6 +16,7 @@ from ecrcache.cli.options import GlobalOptions
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.config.schema import Config
+    from ecrcache.config.targets import Target
     from ecrcache.rewrite.config_routes import Routes
     from ecrcache.rewrite.mapping import Mapping as CacheMapping
 
@@ -27,21 +28,30 @@ def options(ctx: typer.Context) -> GlobalOptions:
     return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
 
 
-def load(opts: GlobalOptions) -> Config:
+def _target(opts: GlobalOptions) -> Target | None:
+    """The target this command works on (``cli.targets.current_target``). Not imported when
+    nothing can need it (rewrite's start-up): no --target, and no run across targets, which
+    imports it first."""
+    if not opts.targets and "ecrcache.cli.targets" not in sys.modules:
+        return None
     from ecrcache.cli.targets import current_target
+
+    return current_target(opts)
+
+
+def load(opts: GlobalOptions) -> Config:
     from ecrcache.config.loading import load_config
 
-    target = current_target(opts)  # across [targets], or one --target: that target's config
+    target = _target(opts)  # across [targets], or one --target: that target's config
     if target is not None:
         return target.config
     return load_config(opts.config_path)
 
 
 def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
-    from ecrcache.cli.targets import current_target
     from ecrcache.errors import UsageError
 
-    target = current_target(opts)
+    target = _target(opts)
     if target is not None:
         return target.region
     if opts.region:

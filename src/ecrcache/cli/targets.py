@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -204,7 +204,6 @@ class Captured:
     code: int = 0
     out: str = ""
     err: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
