@@ -20,7 +20,7 @@ import botocore.exceptions
 
 from ecrcache import __version__
 from ecrcache.errors import AwsAccessError, AwsError
-from ecrcache.secrecy import redact, redact_url
+from ecrcache.secrecy import redact, redact_url, remember
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +273,8 @@ def assume_role_session(
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise translate(exc, f"assume {role_arn}") from None
+    for secret in (creds["SecretAccessKey"], creds["SessionToken"]):
+        remember(secret)  # whatever text might quote them later is redacted
     return boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],

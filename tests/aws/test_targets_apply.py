@@ -186,3 +186,14 @@ def test_a_wrong_external_id_is_denied(aws: Any, roles: None) -> None:
     outcomes = _plan_and_apply(aws, expand_targets(doc))
     assert [o.target.name for o in outcomes if not o.ok] == ["stage"]
     assert read_back(aws, STAGE, "eu-west-1")["rules"] == []
+
+
+def test_the_assumed_credentials_are_secret_for_the_run(aws: Any, roles: None) -> None:
+    from ecrcache.secrecy import redact
+
+    (dev,) = [t for t in expand_targets(_doc()) if t.name == "dev"]
+    clients = target_clients(aws, dev)
+    creds = clients.session.get_credentials().get_frozen_credentials()
+    said = f"token={creds.token} secret={creds.secret_key}"
+    assert creds.secret_key not in redact(said)
+    assert creds.token not in redact(said)
