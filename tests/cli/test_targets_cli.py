@@ -299,6 +299,8 @@ def test_the_other_commands_run_per_target(
         f"arn:aws:sts::{PROD}:assumed-role/ecrcache/ecrcache (account {PROD})"
     )
     assert report["context"]["region"] == "eu-west-1"
+    code, out, _ = cli(capsys, "--sandbox", "doctor", "-c", cfg, "--target", "dev")
+    assert f"$ ecrcache --sandbox -c {cfg} --target dev apply" in out  # fixes stay on dev
 
 
 def test_export_writes_one_template_per_target(

@@ -118,6 +118,13 @@ def _load(opts: GlobalOptions) -> tuple[Config | None, EcrcacheError | None]:
         return None, exc
 
 
+def _target_name() -> str | None:
+    from ecrcache.cli.targets import active
+
+    running = active()
+    return running.target.name if running is not None else None
+
+
 def _region(opts: GlobalOptions, config: Config | None) -> tuple[str | None, str]:
     from ecrcache.cli.targets import active
 
@@ -174,6 +181,7 @@ def _env(
         config_path=str(opts.config_path) if opts.config_explicit else None,
         sandbox=opts.sandbox,
         region_flag=opts.region,
+        target=_target_name(),
     )
     paths = MachinePaths(
         docker_config=default_config_path(),
