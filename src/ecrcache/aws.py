@@ -167,6 +167,11 @@ class Clients:
         return self._client("budgets")
 
     @cached_property
+    def cloudwatch(self) -> Any:
+        """CloudWatch metrics: ECR's RepositoryPullCount (cost/pull_counts.py)."""
+        return self._client("cloudwatch")
+
+    @cached_property
     def account_id(self) -> str:
         with aws_errors("identify the caller (sts:GetCallerIdentity)"):
             return str(self.sts.get_caller_identity()["Account"])

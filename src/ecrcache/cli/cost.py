@@ -19,8 +19,11 @@ from ecrcache.cli.targets import across_targets
 from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ecrcache.config.schema import Config
     from ecrcache.cost.inventory import Inventory
+    from ecrcache.cost.pull_counts import PullCounts
 
 DEFAULT_STALE_DAYS = 90
 
@@ -108,6 +111,8 @@ def cost_report(
                 clients, concurrency=check_concurrency(concurrency), progress=progress
             )
         billed = actual_costs(clients, today=datetime.now(UTC).date()) if actual else None
+        days = stale_days(config, stale_after)
+        pulls = _metric_pulls(clients, inv, config, days=days, now=datetime.now(UTC))
     report = make_report(
         inv.repositories,
         prefixes=prefixes_of(inv),
@@ -115,9 +120,11 @@ def cost_report(
         templates=inv.templates,
         prices=prices,
         now=datetime.now(UTC),
-        stale_after_days=stale_days(config, stale_after),
+        stale_after_days=days,
         top=top,
         free_tier=bool(cost_cfg and cost_cfg.free_tier_500mb),
+        repository_pulls=pulls.pulled_by() if pulls.from_metric else None,
+        pull_source_note="" if pulls.from_metric else f"({pulls.reason})",
     )
     hub = [r.prefix for r in inv.rules if r.upstream == "docker-hub"]
     if opts.json:
@@ -139,3 +146,22 @@ def cost_report(
             no_color=opts.no_color,
         )
     return 0
+
+
+def _metric_pulls(
+    clients: object, inv: Inventory, config: Config | None, *, days: int, now: datetime
+) -> PullCounts:
+    """ECR's RepositoryPullCount for the cached repositories: one sum over the stale window
+    (CloudWatch keeps it 455 days), which is all "stale" asks (was it pulled since?); or why
+    there is none."""
+    from ecrcache.cost.pull_counts import MAX_DAYS, PERIOD_S, read_pull_counts
+    from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
+
+    prefixes, apps = prefixes_of(inv), applications(config)
+    cached = [
+        r.name
+        for r in inv.repositories
+        if classify(r.name, prefixes, apps) not in (APPLICATION, UNMANAGED)
+    ]
+    days = min(days, MAX_DAYS)
+    return read_pull_counts(clients, cached, days=days, now=now, period_s=days * PERIOD_S)

@@ -16,6 +16,8 @@ from ecrcache.cli.targets import across_targets
 if TYPE_CHECKING:
     from ecrcache.config.schema import Config
 
+STATUS_PULL_DAYS = 7
+
 
 def wanted_scanning(config: Config | None) -> dict[str, Any] | None:
     """The config's ``[scanning]`` in GetRegistryScanningConfiguration's shape, or None."""
@@ -65,6 +67,7 @@ def status(
         policies = read_lifecycle_policies(clients, cached, concurrency=n)
         scanning = read_scanning(clients)
         log_group, failures = _sync_failures(clients, config)
+        counts, pulls = _pulls(clients, inv.repositories, prefixes, apps)
     lines = prefix_status(
         inv.repositories,
         prefixes=prefixes,
@@ -99,10 +102,14 @@ def status(
                     for s in lines
                 ],
                 "sync_failures": (None if failures is None else [f.to_dict() for f in failures]),
+                "pulls": {**counts.to_dict(), "repositories": [p.to_dict() for p in pulls]},
             },
         )
     else:
+        from ecrcache.render.pull_counts import render_pull_counts
+
         render_status(lines, sys.stdout, region=region, no_color=opts.no_color)
+        render_pull_counts(pulls, counts, sys.stdout, no_color=opts.no_color)
         if log_group is not None:
             from ecrcache.render.sync_failures import render_sync_failures
 
@@ -122,3 +129,22 @@ def _sync_failures(clients: Any, config: Config | None) -> tuple[str | None, Any
     from ecrcache.cost.sync_failures import read_sync_failures
 
     return log_group, read_sync_failures(clients, log_group, now_ms=int(time.time() * 1000))
+
+
+def _pulls(clients: Any, repositories: Any, prefixes: Any, apps: list[str]) -> tuple[Any, Any]:
+    """Pulls per cached repository over the last 7 days, from CloudWatch's AWS/ECR
+    RepositoryPullCount where ECR publishes it, else lastRecordedPullTime (and why)."""
+    from datetime import UTC, datetime
+
+    from ecrcache.cost.pull_counts import read_pull_counts, repository_pulls
+    from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
+
+    prefix_of = {
+        r.name: where
+        for r in repositories
+        if (where := classify(r.name, prefixes, apps)) not in (APPLICATION, UNMANAGED)
+    }
+    counts = read_pull_counts(
+        clients, list(prefix_of), days=STATUS_PULL_DAYS, now=datetime.now(UTC)
+    )
+    return counts, repository_pulls(repositories, prefix_of, counts)

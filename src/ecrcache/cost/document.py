@@ -63,6 +63,20 @@ def docker_hub_lines(report: CostReport, docker_hub_prefixes: Sequence[str]) -> 
     )
 
 
+def stale_source_line(report: CostReport) -> str:
+    """Which pull times decided "stale", in one sentence (text and JSON say the same)."""
+    note = f" {report.stale_source_note}" if report.stale_source_note else ""
+    if report.stale_source == "cloudwatch":
+        return (
+            "CloudWatch AWS/ECR RepositoryPullCount (per repository and day) for a repository "
+            "holding one image, where a pull of the repository is a pull of that image and "
+            f"the metric's is the newer ({report.stale_kept_by_metric} image(s) not stale by "
+            "it); lastRecordedPullTime for the others, as the metric does not say which image "
+            f"was pulled.{note}"
+        )
+    return f"lastRecordedPullTime.{note}"
+
+
 def report_doc(
     report: CostReport,
     *,
@@ -85,6 +99,11 @@ def report_doc(
         },
         "stale_after_days": report.stale_after_days,
         "stale": _savings(report.stale),
+        "stale_source": {
+            "source": report.stale_source,
+            "kept_by_metric": report.stale_kept_by_metric,
+            "note": stale_source_line(report),
+        },
         "untagged": _savings(report.untagged),
         "stale_or_untagged": _savings(report.stale_or_untagged),
         "lifecycle": [

@@ -196,6 +196,12 @@ class CostReport:
     stale_or_untagged: Savings
     lifecycle: tuple[LifecycleWhatIf, ...]
     notes: tuple[str, ...] = field(default=())
+    # which pull times decided "stale": "cloudwatch" (ECR's RepositoryPullCount, for a repository
+    # of one image, where it is newer) or "lastRecordedPullTime"; how many stale-by-recorded-time
+    # groups the metric kept out; the reason when there was no metric
+    stale_source: str = "lastRecordedPullTime"
+    stale_kept_by_metric: int = 0
+    stale_source_note: str = ""
 
     @property
     def net_monthly_usd(self) -> float:
@@ -222,9 +228,17 @@ def _savings(groups: Sequence[Group], prices: pricing.Prices) -> Savings:
     return Savings(len(groups), usage.total_bytes, usage.monthly_usd)
 
 
-def is_stale(group: Group, *, now: datetime, days: int) -> bool:
-    """Not pulled (nor pushed, if never pulled) for more than ``days`` days."""
-    return group.last_used_at < now - timedelta(days=days)
+def is_stale(
+    group: Group, *, now: datetime, days: int, repository_pulled_at: datetime | None = None
+) -> bool:
+    """Not pulled (nor pushed, if never pulled) for more than ``days`` days. With
+    ``repository_pulled_at`` (the latest pull CloudWatch's RepositoryPullCount counted in the
+    group's repository, given only where the repository holds this one image, so a pull of it
+    is a pull of the image) the newer of the two decides."""
+    last = group.last_used_at
+    if repository_pulled_at is not None and repository_pulled_at > last:
+        last = repository_pulled_at
+    return last < now - timedelta(days=days)
 
 
 def cost_report(
@@ -238,10 +252,14 @@ def cost_report(
     stale_after_days: int = 90,
     top: int = 10,
     free_tier: bool = False,
+    repository_pulls: Mapping[str, datetime] | None = None,
+    pull_source_note: str = "",
 ) -> CostReport:
     """The report. ``prefixes`` maps each live rule's prefix to its upstream registry;
     ``templates`` maps each PULL_THROUGH_CACHE creation template's prefix to its lifecycle policy
-    (None for none). Deterministic for the same inputs."""
+    (None for none). ``repository_pulls``, when CloudWatch has ECR's pull counts, maps a
+    repository to its latest counted pull (see ``is_stale``); ``pull_source_note`` says where
+    pull times came from. Deterministic for the same inputs."""
     by_prefix: dict[str, list[Line]] = {}
     groups_by_repo: dict[str, tuple[Group, ...]] = {}
     for repo in repositories:
@@ -257,15 +275,28 @@ def cost_report(
     all_lines = [ln for lines in by_prefix.values() for ln in lines]
     ranked = sorted(all_lines, key=lambda ln: (-ln.usage.total_bytes, ln.name))
     total = sum((ln.usage for ln in per_prefix), Usage())
+    # the metric counts pulls per repository: it dates an image's last pull only where the
+    # repository holds that one image; elsewhere lastRecordedPullTime decides
+    metric = repository_pulls or {}
     cached = [
-        g
+        (g, metric.get(name) if len(gs) == 1 else None)
         for name, gs in groups_by_repo.items()
         if classify(name, prefixes, applications) not in (APPLICATION, UNMANAGED)
         for g in gs
     ]
-    stale = [g for g in cached if is_stale(g, now=now, days=stale_after_days)]
-    untagged = [g for g in cached if not g.tagged]
-    either = [g for g in cached if not g.tagged or is_stale(g, now=now, days=stale_after_days)]
+    stale_flags = [
+        (g, is_stale(g, now=now, days=stale_after_days, repository_pulled_at=at))
+        for g, at in cached
+    ]
+    stale = [g for g, flag in stale_flags if flag]
+    # stale by lastRecordedPullTime, not by a newer pull the metric counted
+    kept = sum(
+        1
+        for (g, at), (_, flag) in zip(cached, stale_flags, strict=True)
+        if at is not None and not flag and is_stale(g, now=now, days=stale_after_days)
+    )
+    untagged = [g for g, _ in cached if not g.tagged]
+    either = [g for g, flag in stale_flags if not g.tagged or flag]
     notes = [*prices.notes()]
     return CostReport(
         region=prices.region,
@@ -290,6 +321,9 @@ def cost_report(
             now=now,
         ),
         notes=tuple(notes),
+        stale_source="cloudwatch" if repository_pulls is not None else "lastRecordedPullTime",
+        stale_kept_by_metric=kept,
+        stale_source_note=pull_source_note,
     )
 
 

@@ -57,7 +57,8 @@ def sync_failures(env: Env) -> Finding:
     )
     fixes = [value_commands(env.commands, config, s, create=False) for s in secrets]
     summary = (
-        "check the upstream credentials of these rules (`ecrcache doctor --check secret`); "
+        "an expired or revoked upstream token is the most common cause: check the upstream "
+        "credentials of these rules (`ecrcache doctor --check secret`); "
         + "; ".join(f.summary for f in fixes)
         if fixes
         else "these rules need no credentials: check the upstream's status and rate limits"

@@ -382,8 +382,11 @@ PERMISSIONS: tuple[Permission, ...] = (
             *_TEMPLATE_READ,
             "ecr:DescribeRepositories",
             "ecr:GetRegistryScanningConfiguration",
+            "cloudwatch:GetMetricData",
         ],
-        "DescribeRepositories has no prefix filter, so listing cache repositories needs '*'",
+        "DescribeRepositories has no prefix filter, so listing cache repositories needs '*'; "
+        "pulls per repository from ECR's AWS/ECR RepositoryPullCount (GetMetricData has no "
+        "resource-level permissions)",
     ),
     _p(
         "status",
@@ -407,9 +410,11 @@ PERMISSIONS: tuple[Permission, ...] = (
             "ecr:DescribeRepositories",
             "ecr:DescribeImages",
             "ce:GetCostAndUsage",
+            "cloudwatch:GetMetricData",
         ],
         "list repositories (no prefix filter) and the images of each (cached, application and "
-        "unmanaged storage are all on the bill); --actual reads it from Cost Explorer",
+        "unmanaged storage are all on the bill); --actual reads it from Cost Explorer; stale "
+        "judged by ECR's AWS/ECR RepositoryPullCount where CloudWatch has it",
     ),
     _p(
         "cost-report",

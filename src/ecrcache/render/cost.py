@@ -13,6 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape as _escape
 
+from ecrcache.cost.document import stale_source_line
 from ecrcache.cost.explorer import MonthlyCost
 from ecrcache.cost.pricing import GB
 from ecrcache.cost.prune import PrunePlan, PruneResult
@@ -138,6 +139,7 @@ def render_cost_report(
         ("stale or untagged", report.stale_or_untagged),
     ):
         c.print(f"  {label}: {s.images} images, {gb(s.bytes)} GB, saves {usd(s.monthly_usd)}/month")
+    c.print(f"  [dim]stale decided by: {_escape(stale_source_line(report))}[/]")
     if report.lifecycle:
         c.print(
             "[bold]Creation templates' lifecycle policies, if applied to today's repositories:[/]"

@@ -34,6 +34,7 @@ from ecrcache.sandbox import (
     models,
     policy_storage,
     principal_validation,
+    pull_metrics,
     registry_policy_validation,
     repository_pages,
     repository_validation,
@@ -107,6 +108,8 @@ def install() -> None:
     budgets_api.install()
     # AssumeRole checks the role exists and its trust policy allows the caller: assume_role_trust.
     assume_role_trust.install()
+    # GetMetricData takes at most 500 queries (ECR's pull counts are read in batches): pull_metrics.
+    pull_metrics.install()
 
 
 def inject_secret_not_found(count: int) -> None:

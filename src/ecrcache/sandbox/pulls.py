@@ -5,7 +5,8 @@ request to send: ``simulate_pull`` finds the rule, creates the repository under 
 creation template, and records the image (a Docker v2 schema 2 manifest whose layers have the
 given sizes), so DescribeRepositories, ListImages and DescribeImages show what a real first pull
 leaves behind. DescribeImages reports ``lastRecordedPullTime`` (moto records none) and
-``imageSizeInBytes`` as the sum of the layer sizes, as ECR does for compressed layers.
+``imageSizeInBytes`` as the sum of the layer sizes, as ECR does for compressed layers. Each pull
+is counted in CloudWatch's ``AWS/ECR`` ``RepositoryPullCount``, as ECR counts it (``pull_metrics``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from moto.ecr.models import ECRBackend, Image, Repository, ecr_backends
 from ecrcache.errors import SandboxError
 from ecrcache.sandbox import constraints as c
 from ecrcache.sandbox.models import PullThroughCacheRule, _secret_failure, rules_of
+from ecrcache.sandbox.pull_metrics import publish_pull
 from ecrcache.sandbox.template_match import template_for_repository
 from ecrcache.sandbox.templates import RepositoryCreationTemplate, templates_of
 
@@ -275,6 +277,8 @@ def simulate_pull(
             size=size,
             pulled_at=when,
         )
+    # ECR counts the pull in CloudWatch (AWS/ECR RepositoryPullCount): pull_metrics
+    publish_pull(account_id=account_id, region=region, repository=repository, at=when)
     return SimulatedPull(
         repository=repository,
         created=created,

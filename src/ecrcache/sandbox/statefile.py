@@ -28,7 +28,19 @@ from ecrcache.errors import SandboxError
 MAGIC = b"ECRCACHE-SANDBOX-STATE\n"
 FORMAT = 1
 # The services a simulated account needs; each is saved for every account and region used.
-SERVICES = ("ecr", "secretsmanager", "iam", "sts", "kms", "events", "sns", "sqs", "logs", "budgets")
+SERVICES = (
+    "ecr",
+    "secretsmanager",
+    "iam",
+    "sts",
+    "kms",
+    "events",
+    "sns",
+    "sqs",
+    "logs",
+    "budgets",
+    "cloudwatch",
+)
 RESET_HINT = "run `ecrcache sandbox reset` to start from an empty sandbox"
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
