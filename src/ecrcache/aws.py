@@ -20,7 +20,7 @@ import botocore.exceptions
 
 from ecrcache import __version__
 from ecrcache.errors import AwsAccessError, AwsError
-from ecrcache.secrecy import redact, redact_url
+from ecrcache.secrecy import redact, redact_url, remember
 
 log = logging.getLogger(__name__)
 
@@ -242,3 +242,58 @@ def aws_errors(doing: str) -> Iterator[None]:
         yield
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise translate(exc, doing) from exc
+
+
+def assume_role_session(
+    session: boto3.session.Session,
+    *,
+    role_arn: str,
+    session_name: str,
+    external_id: str | None,
+    region: str,
+    endpoint_url: str | None = None,
+) -> boto3.session.Session:
+    """A boto3 Session on ``role_arn``'s temporary credentials, got with ``session``'s.
+
+    The credentials go straight into the new session: never logged, printed or put in an
+    error. A role that cannot be assumed (its trust policy does not name the caller, the
+    external ID differs, the role does not exist: STS answers AccessDenied to all three) is one
+    AwsAccessError naming the caller, so the fix can say whom the trust policy must allow."""
+    kwargs: dict[str, Any] = {"region_name": region, "config": BOTO_CONFIG}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    any_session: Any = session
+    sts = any_session.client("sts", **kwargs)
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id is not None:
+        params["ExternalId"] = external_id
+    try:
+        creds = sts.assume_role(**params)["Credentials"]
+    except botocore.exceptions.ClientError as exc:
+        code = error_code(exc)
+        if code not in ACCESS_CODES:
+            raise translate(exc, f"assume {role_arn}") from None
+        caller = _caller_arn(sts)
+        raise AwsAccessError(
+            f"cannot assume {role_arn}: {code}",
+            hint=f"check the role's trust policy allows {caller} and the external id",
+            aws_code=code,
+            operation="AssumeRole",
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, f"assume {role_arn}") from None
+    for secret in (creds["SecretAccessKey"], creds["SessionToken"]):
+        remember(secret)  # whatever text might quote them later is redacted
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def _caller_arn(sts: Any) -> str:
+    try:
+        return str(sts.get_caller_identity()["Arn"])
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        return "the calling identity"

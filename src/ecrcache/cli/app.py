@@ -127,6 +127,9 @@ def _global(
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No colours (NO_COLOR also works)."),
     debug: bool = typer.Option(False, "--debug", help="Log AWS calls; show tracebacks."),
+    target: list[str] = typer.Option(
+        [], "--target", metavar="NAME", help="Only this one of the config's [targets] (repeatable)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -148,6 +151,7 @@ def _global(
         output=output,  # type: ignore[arg-type]
         no_color=no_color,
         debug=debug,
+        targets=tuple(target),
     )
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)

@@ -9,6 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 from ecrcache.errors import Cancelled, UnsafePlanError, UsageError
 
 
@@ -38,6 +39,7 @@ def apply(
     ),
 ) -> None:
     """Make the account match the config. Idempotent: a second apply changes nothing."""
+    across_targets(ctx, "apply", apply, locals())
     from ecrcache.reconcile.apply import ApplyContext, require_values, run
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan

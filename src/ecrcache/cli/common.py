@@ -16,6 +16,7 @@ from ecrcache.cli.options import GlobalOptions
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
     from ecrcache.config.schema import Config
+    from ecrcache.config.targets import Target
     from ecrcache.rewrite.config_routes import Routes
     from ecrcache.rewrite.mapping import Mapping as CacheMapping
 
@@ -27,15 +28,32 @@ def options(ctx: typer.Context) -> GlobalOptions:
     return obj if isinstance(obj, GlobalOptions) else GlobalOptions()
 
 
+def _target(opts: GlobalOptions) -> Target | None:
+    """The target this command works on (``cli.targets.current_target``). Not imported when
+    nothing can need it (rewrite's start-up): no --target, and no run across targets, which
+    imports it first."""
+    if not opts.targets and "ecrcache.cli.targets" not in sys.modules:
+        return None
+    from ecrcache.cli.targets import current_target
+
+    return current_target(opts)
+
+
 def load(opts: GlobalOptions) -> Config:
     from ecrcache.config.loading import load_config
 
+    target = _target(opts)  # across [targets], or one --target: that target's config
+    if target is not None:
+        return target.config
     return load_config(opts.config_path)
 
 
 def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
     from ecrcache.errors import UsageError
 
+    target = _target(opts)
+    if target is not None:
+        return target.region
     if opts.region:
         return opts.region
     if config is not None:
@@ -47,7 +65,12 @@ def region_for(opts: GlobalOptions, config: Config | Routes | None) -> str:
 def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
     """Clients for the real account, or for the sandbox (saying so on stderr)."""
     from ecrcache.aws import Clients
+    from ecrcache.cli.targets import active, for_target
 
+    running = active()
+    if running is not None:  # a target's clients (its role assumed), opened by the run
+        yield running.clients()
+        return
     if opts.sandbox:
         from ecrcache.render.console import note
         from ecrcache.sandbox.runtime import SANDBOX_ACCOUNT_ID, default_state_path, open_sandbox
@@ -58,14 +81,15 @@ def open_clients(opts: GlobalOptions, region: str) -> Iterator[Clients]:
             f"this machine (state: {state}; reset with `ecrcache sandbox reset`)"
         )
         with open_sandbox(region=region, state_path=state) as session:
-            yield Clients(session, region, sandbox=True)
+            yield for_target(opts, Clients(session, region, sandbox=True))
         return
     from ecrcache.aws import make_session
     from ecrcache.endpointurl import check_endpoint_url
 
     if os.environ.get("AWS_ENDPOINT_URL"):  # boto3 reads it itself; check it as the option
         check_endpoint_url(os.environ["AWS_ENDPOINT_URL"], option="AWS_ENDPOINT_URL")
-    yield Clients(make_session(opts.profile, region), region, endpoint_url=opts.endpoint_url)
+    session = make_session(opts.profile, region)
+    yield for_target(opts, Clients(session, region, endpoint_url=opts.endpoint_url))
 
 
 def check_config_account(config: Config | None, clients: Clients) -> None:
@@ -93,7 +117,7 @@ def cache_mapping(
     from ecrcache.errors import UsageError
     from ecrcache.rewrite.mapping import Mapping, routes_from_rules
 
-    if config is None:
+    if config is None or opts.targets:  # --target: that target's rules, not the file's top
         config = load(opts)
     region = region_for(opts, config)  # the config always names one
     account = account_flag or config.account_id or os.environ.get("AWS_ACCOUNT_ID")

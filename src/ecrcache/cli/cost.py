@@ -22,6 +22,7 @@ from ecrcache.cli.common import (
 )
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
+from ecrcache.cli.targets import across_targets
 from ecrcache.errors import UsageError
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def cost_report(
     ),
 ) -> int:
     """Storage and monthly cost per upstream and repository; stale and untagged images."""
+    across_targets(ctx, "cost-report", cost_report, locals())
     from datetime import UTC, datetime
 
     from ecrcache.cost.document import docker_hub_lines, report_doc, write_csv

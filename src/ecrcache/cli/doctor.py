@@ -19,6 +19,7 @@ from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
+from ecrcache.cli.targets import across_targets
 
 if TYPE_CHECKING:
     from ecrcache.aws import Clients
@@ -51,6 +52,7 @@ def doctor(
     ),
 ) -> int:
     """Check credentials, rules, secrets, templates, IAM for first pulls, Docker and network."""
+    across_targets(ctx, "doctor", doctor, locals())
     from ecrcache.doctor.checks import CHECKS
     from ecrcache.doctor.runner import run_checks, select
 
@@ -107,16 +109,28 @@ def _list(opts: GlobalOptions, checks: tuple[Check, ...]) -> int:
 
 
 def _load(opts: GlobalOptions) -> tuple[Config | None, EcrcacheError | None]:
-    from ecrcache.config.loading import load_config
+    from ecrcache.cli.common import load
     from ecrcache.errors import ConfigError
 
     try:
-        return load_config(opts.config_path), None
+        return load(opts), None  # a target's own config across [targets]
     except ConfigError as exc:
         return None, exc
 
 
+def _target_name() -> str | None:
+    from ecrcache.cli.targets import active
+
+    running = active()
+    return running.target.name if running is not None else None
+
+
 def _region(opts: GlobalOptions, config: Config | None) -> tuple[str | None, str]:
+    from ecrcache.cli.targets import active
+
+    running = active()
+    if running is not None:
+        return running.target.region, f"target {running.target.name}"
     if opts.region:
         return opts.region, "--region"
     if config is not None:
@@ -177,6 +191,7 @@ def _env(
         config_path=str(opts.config_path) if opts.config_explicit else None,
         sandbox=opts.sandbox,
         region_flag=opts.region,
+        target=_target_name(),
     )
     paths = MachinePaths(
         docker_config=default_config_path(),

@@ -11,6 +11,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options, region_for
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 
 export_app = typer.Typer(
     help="Export the config to another engine (CloudFormation).",
@@ -30,6 +31,7 @@ def cloudformation(
     ),
 ) -> None:
     """The config as a CloudFormation template (YAML) for StackSets: one per region, any account."""
+    across_targets(ctx, "export", cloudformation, locals())
     from ecrcache.export.cloudformation import cloudformation_template, to_yaml
 
     opts = options(ctx)

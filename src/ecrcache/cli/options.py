@@ -13,7 +13,7 @@ from typing import Literal
 
 # Global options that take a value, and flags. Kept in one place so hoisting and the callback agree.
 VALUE_OPTIONS = frozenset(
-    {"--config", "-c", "--profile", "--region", "--endpoint-url", "--output", "-o"}
+    {"--config", "-c", "--profile", "--region", "--endpoint-url", "--output", "-o", "--target"}
 )
 FLAG_OPTIONS = frozenset({"--sandbox", "--debug", "--no-color"})
 
@@ -72,6 +72,7 @@ class GlobalOptions:
     output: OutputFormat = "text"
     no_color: bool = False
     debug: bool = False
+    targets: tuple[str, ...] = ()  # --target NAME (repeatable): which [targets] to run on
 
     @property
     def json(self) -> bool:

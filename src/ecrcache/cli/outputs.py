@@ -9,11 +9,13 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 
 
 @app.command("outputs", **command_help("outputs"))
 def outputs(ctx: typer.Context) -> None:
     """What people need to use the cache: registry, docker login, pull prefixes, CI policy."""
+    across_targets(ctx, "outputs", outputs, locals())
     from ecrcache.reconcile.outputs import compute_outputs
 
     opts = options(ctx)

@@ -9,6 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 from ecrcache.errors import EXIT_FAILURE, EcrcacheError
 
 EXIT_CHANGES = 2  # Terraform's -detailed-exitcode: 0 no changes, 1 error, 2 changes
@@ -25,6 +26,7 @@ def plan(
     ),
 ) -> int:
     """Show what apply would change in the account (reads only)."""
+    across_targets(ctx, "plan", plan, locals())
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan
     from ecrcache.render.console import note, render_plan, warn

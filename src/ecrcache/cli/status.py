@@ -17,6 +17,7 @@ from ecrcache.cli.common import (
 )
 from ecrcache.cli.cost import applications, check_concurrency, load_optional, prefixes_of
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 
 if TYPE_CHECKING:
     from ecrcache.config.schema import Config
@@ -49,6 +50,7 @@ def status(
     concurrency: int = typer.Option(10, "--concurrency", help="API calls in flight (1-10)."),
 ) -> int:
     """Cached repositories per upstream: images, size, pulls, template and scanning drift."""
+    across_targets(ctx, "status", status, locals())
     from ecrcache.cost.inventory import read_inventory, read_lifecycle_policies, read_scanning
     from ecrcache.cost.report import APPLICATION, UNMANAGED, classify
     from ecrcache.cost.status import prefix_status

@@ -9,11 +9,13 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.targets import across_targets
 
 
 @app.command("validate", **command_help("validate"))
 def validate(ctx: typer.Context) -> None:
     """Check the config offline: schema, AWS naming rules, credential rules."""
+    across_targets(ctx, "validate", validate, locals())
     opts = options(ctx)
     config = load(opts)
     rules = [

@@ -27,6 +27,11 @@ from ecrcache.inputfile import TooDeep, loads_toml, read_text_capped
 
 def load_config(path: Path) -> Config:
     """Read and validate ``path``. Raises ConfigError naming the file, the key and the fix."""
+    return parse_config(load_document(path), filename=str(path))
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Read ``path`` as TOML, unvalidated. Raises ConfigError for a missing or malformed file."""
     name = str(path)
     try:
         text = read_text_capped(path, what="config file", error=ConfigError)
@@ -44,7 +49,7 @@ def load_config(path: Path) -> Config:
             f"{name}: not valid TOML: {exc}",
             hint="check quoting and brackets on that line",
         ) from None
-    return parse_config(doc, filename=name)
+    return doc
 
 
 def parse_config(doc: Mapping[str, Any], *, filename: str = "config") -> Config:

@@ -35,6 +35,7 @@ from ecrcache.config.rules import (
     ValueSource,
     _key,
 )
+from ecrcache.config.targets import TargetConfig, check_target_names
 
 # --- ECR's own rules (botocore model, shared/ECR-FACTS.md section 1) -----------------------------
 
@@ -62,6 +63,15 @@ class Config(StrictModel):
     spoke: SpokeConfig | None = None
     safety: SafetyConfig = SafetyConfig()
     cost: CostConfig = CostConfig()
+    # [targets.NAME]: many accounts and regions, this document their defaults (config/targets.py)
+    targets: dict[str, TargetConfig] = Field(default_factory=dict)
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _target_names(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            check_target_names(v)
+        return v
 
     @field_validator("version")
     @classmethod

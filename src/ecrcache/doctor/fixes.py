@@ -21,6 +21,7 @@ class Commands:
     config_path: str | None = None  # given only when the user chose a file
     sandbox: bool = False
     region_flag: str | None = None  # --region, repeated on ecrcache commands when given
+    target: str | None = None  # the [targets] entry checked: its fixes run on it alone
 
     def ecrcache(self, *args: str) -> str:
         front: list[str] = []
@@ -32,6 +33,8 @@ class Commands:
             front += ["--profile", self.profile]
         if self.region_flag:
             front += ["--region", self.region_flag]
+        if self.target:
+            front += ["--target", self.target]
         return _join(["ecrcache", *front, *args])
 
     def apply(self, *extra: str) -> str:

@@ -31,7 +31,7 @@ ROOT = "ROOT"
 # tests/unit/test_rewrite_config_routes.py holds them equal to the models' fields.
 TOP_KEYS = frozenset(
     {"version", "region", "account_id", "rules", "templates", "repositories", "scanning"}
-    | {"pullers", "ci_policy", "monitoring", "safety", "cost", "hub", "spoke"}
+    | {"pullers", "ci_policy", "monitoring", "safety", "cost", "hub", "spoke", "targets"}
 )
 RULE_KEYS = frozenset({"upstream", "url", "upstream_prefix", "credentials", "role_arn"})
 _ACCOUNT = re.compile(r"[0-9]{12}")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecrcache.sandbox import (
+    assume_role_trust,
     auth_token,
     budgets_api,
     describe_paging,
@@ -105,6 +106,8 @@ def install() -> None:
     event_pattern_test.install()
     events_rule_tagging.install()
     budgets_api.install()
+    # AssumeRole checks the role exists and its trust policy allows the caller: assume_role_trust.
+    assume_role_trust.install()
     # GetMetricData takes at most 500 queries (ECR's pull counts are read in batches): pull_metrics.
     pull_metrics.install()
 
