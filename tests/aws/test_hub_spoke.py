@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from ecrcache.aws import Clients
 from ecrcache.cli.app import run as run_cli
@@ -25,6 +26,7 @@ from ecrcache.reconcile.apply import ApplyContext, run
 from ecrcache.reconcile.credentials import SourceReader
 from ecrcache.reconcile.planning import PlanResult, make_plan
 from ecrcache.sandbox.pulls import simulate_pull
+from targets_support import make_target_role
 
 HUB, SPOKE = "111111111111", "333333333333"
 REGION = "af-south-1"
@@ -72,7 +74,13 @@ NODE_TRUST = {
 
 
 def account(aws: boto3.session.Session, account_id: str) -> Clients:
-    """Clients for ``account_id``: moto answers in the account of the assumed role."""
+    """Clients for ``account_id``: moto answers in the account of the assumed role (which must
+    exist and trust the caller: the sandbox checks it as STS does)."""
+    try:
+        make_target_role(aws, account_id)
+    except ClientError as exc:  # a second call for the same account
+        if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
     creds = aws.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/ecrcache", RoleSessionName="ecrcache"
     )["Credentials"]
