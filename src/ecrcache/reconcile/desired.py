@@ -12,6 +12,7 @@ from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.policies import puller_statements
 from ecrcache.reconcile.backfill import BackfillScope
 from ecrcache.reconcile.desired_monitoring import monitoring_resources
+from ecrcache.reconcile.ownership import marked_description
 from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
     IamPolicy,
@@ -101,7 +102,7 @@ def _template(t: TemplateConfig, part: str) -> Template:
     return Template(
         prefix=t.prefix,
         applied_for=tuple(sorted(t.applied_for)),
-        description=t.description,
+        description=marked_description(t.description),  # marks it ecrcache's (ownership.py)
         encryption=t.encryption,
         kms_key=t.kms_key,
         tag_mutability=t.tag_mutability,

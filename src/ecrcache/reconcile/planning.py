@@ -16,6 +16,7 @@ from ecrcache.reconcile.desired import desired_state
 from ecrcache.reconcile.live import LiveScope, read_live
 from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
+from ecrcache.reconcile.ownership import foreign_notes
 from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import State
 
@@ -86,7 +87,11 @@ def make_plan(
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
-        notes=_kept_rule_notes(config, kept) + _backfill_notes(config, live),
+        notes=_kept_rule_notes(config, kept)
+        + _backfill_notes(config, live)
+        + foreign_notes(
+            (u for u in plan.unmanaged if not u.ours), prune=prune, sandbox=clients.sandbox
+        ),
     )
 
 
