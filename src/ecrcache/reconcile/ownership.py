@@ -71,25 +71,27 @@ def rule_is_ours(rule: Rule, secrets: Mapping[str, Secret]) -> bool:
 def foreign_notes(
     foreign: Iterable[Unmanaged], *, prune: bool, sandbox: bool = False
 ) -> tuple[str, ...]:
-    """One note on the undeclared templates and rules that are not ecrcache's: shown, never
-    deleted, and how to take one over or remove it."""
+    """One note on the undeclared templates and rules that are not provably ecrcache's: shown,
+    never deleted, and how to take one over or remove it."""
     items = sorted(foreign, key=lambda u: u.address)
     if not items:
         return ()
     flag = " --sandbox" if sandbox else ""
     names = ", ".join(u.address for u in items)
     note = (
-        f"{names}: not ecrcache's, so {'this' if prune else 'a'} --prune never deletes "
-        f"{'it' if len(items) == 1 else 'them'}. To manage one, declare it "
+        f"not provably ecrcache's, so {'this' if prune else 'a'} --prune never deletes "
+        f"{'it' if len(items) == 1 else 'them'}: {names}. To manage one, declare it "
         f"(`ecrcache{flag} import --out FILE` writes the TOML) and apply"
     )
     if any(u.kind == "template" for u in items):
-        note += "; a declared template gets ecrcache's marker in its description"
+        note += (
+            f"; ecrcache then marks a template as its own in its description ({TEMPLATE_MARKER})"
+        )
     rules = [u.key for u in items if u.kind == "rule"]
     if rules:
         note += (
-            ". A rule that holds no secret of ecrcache's is never provably ecrcache's: to "
-            "remove one, delete it yourself (aws ecr delete-pull-through-cache-rule "
-            f"--ecr-repository-prefix {rules[0]})"
+            ". A rule cannot be marked: it is ecrcache's only when it holds a secret ecrcache "
+            "made; to remove another, delete it yourself (aws ecr "
+            f"delete-pull-through-cache-rule --ecr-repository-prefix {rules[0]})"
         )
     return (note,)

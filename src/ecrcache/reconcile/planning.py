@@ -16,7 +16,7 @@ from ecrcache.reconcile.desired import desired_state
 from ecrcache.reconcile.live import LiveScope, read_live
 from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
-from ecrcache.reconcile.ownership import foreign_notes
+from ecrcache.reconcile.ownership import foreign_notes, rule_is_ours
 from ecrcache.reconcile.plan import diff
 from ecrcache.reconcile.resources import State
 
@@ -65,9 +65,14 @@ def make_plan(
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
-    # A rule the config no longer declares stays in place without --prune: it still serves
-    # pulls, so the policies keep granting on its prefix.
-    kept = frozenset() if prune else frozenset(live.rules) - config.cache_prefixes
+    # A rule the config no longer declares stays in place without --prune, and with it when it
+    # is not provably ecrcache's (ownership.py): it still serves pulls, so the policies keep
+    # granting on its prefix.
+    kept = frozenset(
+        p
+        for p, r in live.rules.items()
+        if p not in config.cache_prefixes and not (prune and rule_is_ours(r, live.secrets))
+    )
     desired = desired_state(
         config,
         values.values,
@@ -87,7 +92,7 @@ def make_plan(
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
-        notes=_kept_rule_notes(config, kept)
+        notes=_kept_rule_notes(config, kept, prune=prune)
         + _backfill_notes(config, live)
         + foreign_notes(
             (u for u in plan.unmanaged if not u.ours), prune=prune, sandbox=clients.sandbox
@@ -135,7 +140,7 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
     )
 
 
-def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
+def _kept_rule_notes(config: Config, kept: frozenset[str], *, prune: bool) -> tuple[str, ...]:
     policies = [
         name
         for name, present in (
@@ -148,8 +153,9 @@ def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
         return ()
     rules = ", ".join(f"rule.{p}" for p in sorted(kept))
     its = "its prefix" if len(kept) == 1 else "their prefixes"
+    why = "not provably ecrcache's" if prune else "no --prune"
     return (
-        f"{rules}: not in the configuration but left in place (no --prune), so the "
+        f"{rules}: not in the configuration but left in place ({why}), so the "
         f"{' and the '.join(policies)} keep granting on {its}",
     )
 
