@@ -43,6 +43,7 @@ def desired_state(
     region: str,
     backfill_repositories: Iterable[str] = (),
     kept_rules: Iterable[str] = (),
+    kept_monitoring: Iterable[str] = (),
 ) -> State:
     """The state the config asks for.
 
@@ -52,7 +53,9 @@ def desired_state(
     ``repository_settings``); each gets its template's settings (see backfill.py).
     ``kept_rules``: prefixes of live rules the config no longer declares that the apply leaves
     in place (no --prune); the registry and CI policies keep covering them, so pulls through a
-    rule that still exists keep working.
+    rule that still exists keep working. ``kept_monitoring``: names of ecrcache's [monitoring]
+    rules still in the account after the section was removed; the CI policy keeps granting on
+    them until they are gone, so the prune that deletes them is allowed to.
     """
     policy_prefixes = sorted(config.cache_prefixes | frozenset(kept_rules))
     secrets: dict[str, Secret] = {}
@@ -85,7 +88,9 @@ def desired_state(
         repository_settings=_backfill(config, templates, backfill_repositories),
         scanning=_scanning(config.scanning) if config.scanning is not None else None,
         registry_policy=_registry_policy(config, account_id, region, policy_prefixes),
-        iam_policies=_ci_policy(config, account_id, region, policy_prefixes),
+        iam_policies=_ci_policy(
+            config, account_id, region, policy_prefixes, sorted(kept_monitoring)
+        ),
         monitoring=(
             monitoring_resources(config.monitoring, region=region, account_id=account_id)
             if config.monitoring is not None
@@ -186,13 +191,19 @@ def _registry_policy(
 
 
 def _ci_policy(
-    config: Config, account_id: str, region: str, prefixes: list[str]
+    config: Config, account_id: str, region: str, prefixes: list[str], kept: list[str]
 ) -> tuple[IamPolicy, ...]:
     if config.ci_policy is None:
         return ()
     from ecrcache.config.ci_policy import ci_policy_for
 
-    doc = ci_policy_for(config, account_id=account_id, region=region, cache_prefixes=prefixes)
+    doc = ci_policy_for(
+        config,
+        account_id=account_id,
+        region=region,
+        cache_prefixes=prefixes,
+        kept_monitoring=kept,
+    )
     return (
         IamPolicy(
             name=config.ci_policy.name, document=canonical_text(doc, partition=partition(region))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.config.registry import CiPolicyConfig
@@ -18,7 +19,7 @@ from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
 from ecrcache.reconcile.ownership import foreign_notes, rule_is_ours
 from ecrcache.reconcile.plan import diff
-from ecrcache.reconcile.resources import State
+from ecrcache.reconcile.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, State
 
 DEFAULT_CI_POLICY = CiPolicyConfig().name
 
@@ -80,6 +81,7 @@ def make_plan(
         region=clients.region,
         backfill_repositories=tuple(live.repository_settings),
         kept_rules=kept,
+        kept_monitoring=kept_monitoring(config, live),
     )
     _require_creatable(desired, live, values)
     plan = diff(desired, live, prune=prune, delete_images=delete_images)
@@ -93,6 +95,7 @@ def make_plan(
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
         notes=_kept_rule_notes(config, kept, prune=prune)
+        + _kept_monitoring_notes(config, live)
         + _backfill_notes(config, live)
         + foreign_notes(
             (u for u in plan.unmanaged if not u.ours), prune=prune, sandbox=clients.sandbox
@@ -136,7 +139,32 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
             if config.monitoring is not None
             else None
         ),
-        discover_monitoring=prune and config.monitoring is None,
+        # ...and so does a plan for a CI policy: it keeps granting the prune on what is found
+        discover_monitoring=config.monitoring is None and (prune or config.ci_policy is not None),
+    )
+
+
+def kept_monitoring(config: Config, live: State) -> tuple[str, ...]:
+    """ecrcache's own [monitoring] rules in the account once the section is gone (found by their
+    tag): the CI policy keeps granting on their names until a prune has deleted them, or the
+    apply that removes the section would take away the permissions the prune needs."""
+    if config.monitoring is not None:
+        return ()
+    return tuple(sorted(n for n, r in live.event_rules.items() if _tagged_ours(r)))
+
+
+def _tagged_ours(obj: Any) -> bool:
+    return dict(obj.tags).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
+def _kept_monitoring_notes(config: Config, live: State) -> tuple[str, ...]:
+    names = kept_monitoring(config, live)
+    if not names or config.ci_policy is None:
+        return ()
+    return (
+        f"[monitoring] was removed but ecrcache's {', '.join(names)} remain: the CI policy keeps "
+        "granting on them so that `apply --prune` may delete them; the apply after that drops "
+        "those grants",
     )
 
 
