@@ -185,7 +185,7 @@ def test_prune_deletes_only_ecrcaches_own(
         "template.docker-hub",
     }
     assert sorted(doc["data"]["unmanaged"]) == FOREIGN
-    (note,) = [w for w in doc["warnings"] if "not provably ecrcache's" in w]
+    (note,) = [w for w in doc["warnings"] if "Not provably ecrcache's" in w]
     assert all(address in note for address in FOREIGN)
     assert "ecrcache import" in note and "delete-pull-through-cache-rule" in note
     assert mutating == []  # plan reads only

@@ -79,7 +79,7 @@ def foreign_notes(
     flag = " --sandbox" if sandbox else ""
     names = ", ".join(u.address for u in items)
     note = (
-        f"not provably ecrcache's, so {'this' if prune else 'a'} --prune never deletes "
+        f"Not provably ecrcache's, so {'this' if prune else 'a'} --prune never deletes "
         f"{'it' if len(items) == 1 else 'them'}: {names}. To manage one, declare it "
         f"(`ecrcache{flag} import --out FILE` writes the TOML) and apply"
     )
