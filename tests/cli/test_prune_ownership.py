@@ -304,3 +304,32 @@ def test_import_writes_a_config_whose_apply_adds_the_marker(
     code, _, err = cli("import", "--region", REGION, "--out", "again.toml")
     assert code == 0, err
     assert 'description = "made by hand"' in (tmp_path / "again.toml").read_text()
+
+
+def test_a_rules_secret_is_confirmed_by_its_arn_not_by_the_lagging_listing(
+    aws: boto3.session.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ListSecrets "might not reflect changes from the last five minutes" (Secrets Manager API
+    # reference): right after the apply it does not show the secret yet, and the rule is still
+    # known to be ecrcache's, by DescribeSecret on the ARN it holds.
+    from ecrcache.sandbox import secrets_consistency
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DH_TOKEN", TOKEN)
+    (tmp_path / "ours.toml").write_text(OURS)
+    (tmp_path / "kept.toml").write_text(KEPT)
+    secrets_consistency.set_window(300)
+    try:
+        code, _, err = cli("apply", "-c", "ours.toml", "--yes")
+        assert code == 0, err
+        listed = aws.client("secretsmanager", region_name=REGION).list_secrets()["SecretList"]
+        assert listed == []  # the lag, as AWS may show it
+        doc = json_doc("plan", "-c", "kept.toml", "--prune")
+    finally:
+        secrets_consistency.set_window(None)
+    deletes = {c["address"] for c in doc["data"]["changes"] if c["action"] == "delete"}
+    assert deletes == {
+        "rule.docker-hub",
+        "secret.ecr-pullthroughcache/docker-hub",
+        "template.docker-hub",
+    }

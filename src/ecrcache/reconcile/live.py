@@ -123,9 +123,11 @@ def _rule_secrets(
     consistent): a rule is ecrcache's when its secret is, and a prune must not rely on the
     lagging listing to find that out. A secret that is not ecrcache's is left out."""
     out: dict[str, Secret] = {}
+    names = set(known.values())
     for arn in sorted({r.credential_arn for r in rules if r.credential_arn} - set(known)):
         found = read_secret(clients, arn)
-        if found is not None and found.managed and found.arn == arn:
+        # a name already read stays as read (by name, with its value's digest)
+        if found is not None and found.managed and found.arn == arn and found.name not in names:
             out[found.name] = found
     return tuple(out.values())
 
