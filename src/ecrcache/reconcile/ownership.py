@@ -3,8 +3,9 @@
 ``apply --prune`` deletes only what is provably ecrcache's; the rest of the account is listed as
 unmanaged and never touched ("nothing ecrcache does touches what the config does not manage").
 
-- **Creation templates** cannot be tagged (no TagResource for them; botocore ECR model,
-  CreateRepositoryCreationTemplateRequest has no ``tags``). ``resourceTags`` is not the template's
+- **Creation templates** cannot be tagged: botocore's ECR model gives a template no ARN
+  (RepositoryCreationTemplate) for TagResource, and CreateRepositoryCreationTemplateRequest no
+  ``tags``. ``resourceTags`` is not the template's
   own tag but the tags ECR puts on *every repository the template creates*: a managed-by tag
   there would mark each cached repository as one of ecrcache's application repositories (which
   prune deletes) and, ECR's service-linked role being unable to tag, break pulls without a
