@@ -42,6 +42,9 @@ def test_neither_templates_nor_rules_can_be_tagged_themselves() -> None:
     # holds only its prefixes, URLs, ARNs and dates: no tags, no description. So the one mark a
     # template can carry is its description, and a rule none (ownership.py).
     shapes = _shapes()
+    # no ARN a TagResource could name (customRoleArn is the role's)
+    described = set(shapes["RepositoryCreationTemplate"].members) - {"customRoleArn"}
+    assert not [m for m in described if "arn" in m.lower()]
     template = set(shapes["CreateRepositoryCreationTemplateRequest"].members)
     assert "tags" not in template and {"description", "resourceTags"} <= template
     assert shapes["RepositoryCreationTemplate"].members["description"].name == (
