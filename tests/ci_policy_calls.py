@@ -43,6 +43,7 @@ from ecrcache.config.upstreams import partition
 from ecrcache.policy.iam import ContextValue, evaluate
 from ecrcache.policy.permissions import operations
 
+MONITORING_SERVICES = frozenset({"events", "sns", "logs", "budgets"})
 MOTO_ACCOUNT = "123456789012"  # moto's default account, and the sandbox's
 FREE = frozenset({"sts:GetCallerIdentity"})
 # The services a passed role is handed to (see ecrcache.policy.policies): a rule's upstream
@@ -110,6 +111,33 @@ def _repo_tags(account: str, region: str, arn_or_name: str) -> dict[str, str] | 
         return None
     listed = backend.tagger.list_tags_for_resource(repo.arn).get("tags", [])
     return {t["Key"]: t["Value"] for t in listed}
+
+
+def _kept_monitoring(account: str, region: str) -> tuple[str, ...]:
+    """ecrcache's (tagged) EventBridge rules on the default bus now: once [monitoring] is
+    removed, the CI policy plan generates keeps granting on them (planning.kept_monitoring)."""
+    from moto.events.models import events_backends
+
+    client = _plain("events")
+    if client is not None:
+        rules = client.list_rules().get("Rules", [])
+        tagged = [
+            r["Name"]
+            for r in rules
+            if {"Key": "managed-by", "Value": "ecrcache"}
+            in client.list_tags_for_resource(ResourceARN=r["Arn"]).get("Tags", [])
+        ]
+        return tuple(sorted(tagged))
+    backend = events_backends[account][region]
+    bus = backend.event_buses.get("default")
+    return tuple(
+        sorted(
+            name
+            for name, rule in (bus.rules.items() if bus is not None else ())
+            if {"Key": "managed-by", "Value": "ecrcache"}
+            in backend.tagger.list_tags_for_resource(rule.arn).get("Tags", [])
+        )
+    )
 
 
 def _resource_tag_context(tags: Mapping[str, str] | None) -> dict[str, ContextValue]:
@@ -305,7 +333,8 @@ class CallRecorder:
         self.unattributed: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._last_config: dict[str, Config] = {}
-        self._policies: dict[int, tuple[Config, dict[str, Any]]] = {}
+        self._policies: dict[tuple[int, tuple[str, ...]], tuple[Config, dict[str, Any]]] = {}
+        self._kept_seen: dict[str, set[str]] = {}
         self._sink: list[list[tuple[str, Check, bool]]] = []
 
     # the observer, called by ecrcache.aws.Clients before each call
@@ -328,13 +357,22 @@ class CallRecorder:
         _REMOTE.clients = clients
         try:
             checks = authorizations(service, op, params, account=account, region=region)
+            # what plan keeps granting once [monitoring] is gone (only [monitoring]'s calls):
+            # every rule seen in this test, as the policy applied while it existed still
+            # grants it when the prune deletes the rule before its targets
+            kept: tuple[str, ...] = ()
+            if service in MONITORING_SERVICES and config.monitoring is None:
+                with self._lock:
+                    seen = self._kept_seen.setdefault(test, set())
+                    seen.update(_kept_monitoring(account, region))
+                    kept = tuple(sorted(seen))
         finally:
             _REMOTE.clients = None
         for check in checks:
             allowed = evaluate(
                 check.action,
                 check.resource,
-                identity_policies=[self.policy(config, account, region)],
+                identity_policies=[self.policy(config, account, region, kept)],
                 # global keys every request carries
                 context={"aws:RequestedRegion": region, **check.context},
             ).allowed
@@ -346,13 +384,17 @@ class CallRecorder:
                 if not allowed:
                     self.denied.append(Denied(test, call, check))
 
-    def policy(self, config: Config, account: str, region: str) -> dict[str, Any]:
-        key = id(config)
+    def policy(
+        self, config: Config, account: str, region: str, kept: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        key = (id(config), kept)
         cached = self._policies.get(key)
         if cached is None or cached[0] is not config:
             # every operation: a CI job may run any command (the config's [ci_policy]
             # operations narrow what the user grants, not what ecrcache needs)
-            doc = ci_policy_for(config, account_id=account, region=region, ops=operations())
+            doc = ci_policy_for(
+                config, account_id=account, region=region, ops=operations(), kept_monitoring=kept
+            )
             cached = (config, doc)  # holding the config keeps its id from being reused
             self._policies[key] = cached
         return cached[1]

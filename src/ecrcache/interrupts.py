@@ -20,7 +20,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -89,6 +90,29 @@ def persisting(save: Callable[[], None]) -> Iterator[None]:
 
 def applied() -> tuple[str, ...]:
     return tuple(_state.applied)
+
+
+SHOWN = 10  # changes named in a hint; beyond, counted by action and kind
+
+
+def applied_summary(done: Sequence[str]) -> str:
+    """``done`` (``"<action> <kind>.<key>"`` each, in order) in a few words: each change up to
+    SHOWN, beyond that counted by action and kind."""
+    if not done:
+        return "nothing"
+    if len(done) <= SHOWN:
+        return ", ".join(done)
+    counts = Counter(d.split(".", 1)[0] for d in done)
+    return f"{len(done)} changes (" + ", ".join(f"{n} x {k}" for k, n in counts.items()) + ")"
+
+
+def applied_hint(done: Sequence[str], *, before: str = "") -> str:
+    """The hint of an apply that stopped (a failure or Ctrl-C, wherever it landed): what it had
+    applied, and that running it again does the rest. ``before``: the failure's own hint."""
+    return (
+        f"{before}applied before it stopped: {applied_summary(done)}. "
+        "Run apply again: it picks up where this stopped"
+    )
 
 
 class held:

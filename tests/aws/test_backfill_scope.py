@@ -11,7 +11,17 @@ from typing import Any
 
 import boto3
 import pytest
-from reconcile_support import ACCOUNT, REGION, TOKEN, apply, clients, config, example_roles, plan
+from reconcile_support import (
+    ACCOUNT,
+    REGION,
+    TOKEN,
+    apply,
+    clients,
+    config,
+    cred,
+    example_roles,
+    plan,
+)
 
 from ecrcache.config.loading import parse_config
 from ecrcache.config.schema import Config
@@ -264,6 +274,7 @@ def test_root_rule_pattern_never_reaches_an_ecrcache_repository(
 
 NODE = f"arn:aws:iam::{ACCOUNT}:role/eks-node"
 TWO_RULES = {"quay": {"upstream": "quay"}, "k8s": {"upstream": "k8s"}}
+DH = cred("dh")
 
 
 def policy_config(rules: dict[str, Any]) -> Config:
@@ -306,19 +317,37 @@ def test_with_prune_the_policies_cover_only_the_declared_rules(
     aws: boto3.session.Session,
 ) -> None:
     example_roles(aws)
-    apply(policy_config(TWO_RULES), clients(aws))
+    # the docker-hub rule is provably ecrcache's (it holds ecrcache's secret), so prune deletes it
+    owned = {"quay": {"upstream": "quay"}, "dh": {"upstream": "docker-hub", "credentials": DH}}
+    apply(policy_config(owned), clients(aws))
     only_quay = policy_config({"quay": {"upstream": "quay"}})
     result = plan(only_quay, clients(aws), prune=True)
     assert {(c.address, c.action) for c in result.plan.changes} == {
-        ("rule.k8s", Action.DELETE),
+        ("rule.dh", Action.DELETE),
+        ("secret.ecr-pullthroughcache/dh", Action.DELETE),
         ("registry-policy.registry", Action.UPDATE),
         ("iam-policy.ecrcache-ci", Action.UPDATE),
     }
     assert not [n for n in result.notes if n.startswith("rule.")]
     apply(only_quay, clients(aws), prune=True)
     assert granted_prefixes(aws) == {"quay"}
-    assert "repository/k8s/" not in ci_resources(aws)
+    assert "repository/dh/" not in ci_resources(aws)
     assert plan(only_quay, clients(aws)).plan.empty
+
+
+def test_a_rule_prune_leaves_stays_in_the_policies(aws: boto3.session.Session) -> None:
+    # k8s has no credential: not provably ecrcache's, so prune leaves it, and pulls through it
+    # must keep working (ownership.py).
+    example_roles(aws)
+    apply(policy_config(TWO_RULES), clients(aws))
+    only_quay = policy_config({"quay": {"upstream": "quay"}})
+    result = plan(only_quay, clients(aws), prune=True)
+    assert result.plan.empty, [c.address for c in result.plan.changes]
+    (note,) = [n for n in result.notes if n.startswith("rule.k8s")]
+    assert "left in place (not provably ecrcache's)" in note
+    apply(only_quay, clients(aws), prune=True)
+    assert granted_prefixes(aws) == {"quay", "k8s"}
+    assert "repository/k8s/" in ci_resources(aws)
 
 
 @pytest.mark.parametrize("prune", [False, True])
@@ -328,3 +357,5 @@ def test_a_new_config_without_policies_says_nothing_of_them(
     apply(config(TWO_RULES), clients(aws))
     result = plan(config({"quay": {"upstream": "quay"}}), clients(aws), prune=prune)
     assert not [n for n in result.notes if n.startswith("rule.")]
+    # what it does say: k8s is not provably ecrcache's, and how to remove it by hand
+    assert [n for n in result.notes if "--ecr-repository-prefix k8s" in n]

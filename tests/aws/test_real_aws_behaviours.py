@@ -803,7 +803,8 @@ def test_template_create_sends_no_empty_members_and_only_a_removal_sends_an_empt
     apply(bare, c, env={})
     (create,) = [p for op, p in sent if op == "CreateRepositoryCreationTemplate"]
     assert empty_members(create) == [] and "customRoleArn" not in create
-    assert "description" not in create and "resourceTags" not in create
+    # the description is never empty: it carries ecrcache's marker (reconcile/ownership.py)
+    assert create["description"] == "[managed-by=ecrcache]" and "resourceTags" not in create
 
     def update_after(template: dict[str, Any]) -> dict[str, Any]:
         c = clients(aws)
@@ -816,13 +817,14 @@ def test_template_create_sends_no_empty_members_and_only_a_removal_sends_an_empt
 
     assert update_after({"role_arn": ROLE})["customRoleArn"] == ROLE
     described = update_after({"role_arn": ROLE, "description": "cache"})
-    assert "customRoleArn" not in described and described["description"] == "cache"
+    assert "customRoleArn" not in described
+    assert described["description"] == "cache [managed-by=ecrcache]"
     removed = update_after({"description": "cache"})
     assert removed["customRoleArn"] == ""  # the one place an empty role ARN goes
     (t,) = aws.client("ecr").describe_repository_creation_templates(prefixes=["quay"])[
         "repositoryCreationTemplates"
     ]
-    assert not t.get("customRoleArn") and t["description"] == "cache"
+    assert not t.get("customRoleArn") and t["description"] == "cache [managed-by=ecrcache]"
 
 
 def test_repository_create_sends_no_empty_members(aws: boto3.session.Session) -> None:

@@ -155,22 +155,33 @@ def test_prune_deletes_only_what_it_should(aws: boto3.session.Session) -> None:
     assert {u.address for u in without.plan.unmanaged} >= {"rule.github", "rule.mirror"}
     pruned = plan(config(keep), c, prune=True)
     deleted = {ch.address for ch in pruned.plan.changes if ch.action is Action.DELETE}
+    # Only rules holding a secret ecrcache made are provably its own (ownership.py): the rules
+    # with no credential (ecr-public, ROOT) or a role only (mirror) stay, reported.
     assert deleted == {
-        "rule.ecr-public",
         "rule.github",
         "rule.gitlab",
         "rule.azure",
         "rule.chainguard",
-        "rule.mirror",
-        "rule.ROOT",
         "secret.ecr-pullthroughcache/github",
         "secret.ecr-pullthroughcache/gitlab",
         "secret.ecr-pullthroughcache/azure",
         "secret.ecr-pullthroughcache/chainguard",
     }
+    assert {(u.address, u.ours) for u in pruned.plan.unmanaged} == {
+        ("rule.ecr-public", False),
+        ("rule.mirror", False),
+        ("rule.ROOT", False),
+    }
     apply(config(keep), clients(aws), prune=True)
     live = c.ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
-    assert sorted(r["ecrRepositoryPrefix"] for r in live) == ["docker-hub", "k8s", "quay"]
+    assert sorted(r["ecrRepositoryPrefix"] for r in live) == [
+        "ROOT",
+        "docker-hub",
+        "ecr-public",
+        "k8s",
+        "mirror",
+        "quay",
+    ]
     assert "DeletedDate" not in sm.describe_secret(SecretId="ecr-pullthroughcache/by-hand")
     assert plan(config(keep), c, prune=True).plan.empty
 
@@ -265,7 +276,9 @@ def test_stdin_source_is_read_once(aws: boto3.session.Session) -> None:
 
 
 def test_prune_makes_room_at_the_rule_quota(aws: boto3.session.Session) -> None:
-    full = {f"q{i:02d}": {"upstream": "quay"} for i in range(50)}
+    # ecrcache's own rules (each holds the secret ecrcache made), so a prune may delete one
+    dh = {"upstream": "docker-hub", "credentials": cred("docker-hub")}
+    full = {f"q{i:02d}": dh for i in range(50)}
     apply(config(full), clients(aws))
     swapped = {**{k: v for k, v in full.items() if k != "q00"}, "k8s": {"upstream": "k8s"}}
     c = clients(aws)

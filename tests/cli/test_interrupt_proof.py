@@ -67,34 +67,36 @@ def _print_counts(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _config(variant: str) -> str:
+    """Four rules that share one secret ecrcache makes: each is provably ecrcache's (the secret
+    it holds is tagged managed-by), so a prune to the other variant deletes them all."""
     v = variant
-    return f"""version = 1
-region = "af-south-1"
-
-[rules.quay-{v}]
-upstream = "quay"
-
-[rules.k8s-{v}]
-upstream = "k8s"
-
-[rules.pub-{v}]
-upstream = "ecr-public"
-
-[rules.gh-{v}]
-upstream = "github-container-registry"
-[rules.gh-{v}.credentials]
-secret = "ecr-pullthroughcache/gh-{v}"
+    rules = "".join(
+        f"""
+[rules.{prefix}-{v}]
+upstream = "{upstream}"
+[rules.{prefix}-{v}.credentials]
+secret = "ecr-pullthroughcache/proof-{v}"
 username = "bot"
 token = {{ env = "PROOF_TOKEN" }}
-
-[templates.quay-{v}]
-description = "quay {v}"
-[templates.quay-{v}.lifecycle]
+"""
+        for prefix, upstream in (
+            ("dh", "docker-hub"),
+            ("gl", "gitlab-container-registry"),
+            ("cg", "chainguard"),
+            ("gh", "github-container-registry"),
+        )
+    )
+    return f"""version = 1
+region = "af-south-1"
+{rules}
+[templates.dh-{v}]
+description = "docker hub {v}"
+[templates.dh-{v}.lifecycle]
 keep_last = 5
 
-[templates.k8s-{v}]
-description = "k8s {v}"
-[templates.k8s-{v}.lifecycle]
+[templates.gl-{v}]
+description = "gitlab {v}"
+[templates.gl-{v}.lifecycle]
 keep_last = 7
 
 [repositories."team-{v}/api"]
@@ -114,7 +116,7 @@ def _configs(tmp_path: Path) -> dict[str, Path]:
 
 
 def _changes(doc: dict[str, Any]) -> set[str]:
-    """``{"create rule.quay-a", ...}`` from an apply or plan envelope."""
+    """``{"create rule.dh-a", ...}`` from an apply or plan envelope."""
     return {f"{c['action']} {c['address']}" for c in doc["data"]["changes"]}
 
 

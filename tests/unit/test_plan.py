@@ -93,15 +93,83 @@ def test_missing_referenced_secret_is_a_problem() -> None:
     assert plan.empty and plan.problems
 
 
-def test_unmanaged_rules_are_reported_and_only_pruned_with_prune() -> None:
-    live = State.of(rules=(rule(), rule("quay", upstream="quay", url="quay.io", credential=None)))
-    desired = State.of(rules=(rule(),))
+OLD = "ecr-pullthroughcache/old"
+OLD_ARN = f"arn:x:secret:{OLD}-AbCdEf"
+
+
+def test_unmanaged_rules_are_reported_and_only_ecrcaches_pruned_with_prune() -> None:
+    # ecrcache's own rule holds a secret ecrcache made (by its ARN); a rule with no credential,
+    # or with somebody else's secret, is never provably ecrcache's (ownership.py).
+    ours = rule("old", credential=OLD, credential_arn=OLD_ARN)
+    theirs = rule("quay", upstream="quay", url="quay.io", credential=None)
+    hand = rule("hand", credential=DH, credential_arn=f"arn:x:secret:{DH}-AbCdEf")
+    secrets = (
+        Secret(OLD, tags=MANAGED_TAGS, arn=OLD_ARN),
+        Secret(DH, tags=(("team", "b"),), arn=f"arn:x:secret:{DH}-AbCdEf"),
+    )
+    live = State.of(secrets=secrets, rules=(rule(), ours, theirs, hand))
+    desired = State.of(secrets=(Secret(DH), Secret(OLD, tags=MANAGED_TAGS)), rules=(rule(),))
     plan = diff(desired, live)
     assert plan.empty
-    assert [u.address for u in plan.unmanaged] == ["rule.quay"]
+    assert [(u.address, u.ours) for u in plan.unmanaged] == [
+        ("rule.hand", False),
+        ("rule.old", True),
+        ("rule.quay", False),
+    ]
     pruned = diff(desired, live, prune=True)
     (change,) = pruned.changes
-    assert (change.address, change.action, change.needs_force) == ("rule.quay", Action.DELETE, True)
+    assert (change.address, change.action, change.needs_force) == ("rule.old", Action.DELETE, True)
+    assert [u.address for u in pruned.unmanaged] == ["rule.hand", "rule.quay"]
+
+
+def test_a_rule_holding_another_arn_than_ecrcaches_secret_is_not_ecrcaches() -> None:
+    # Same name, other ARN: the secret ecrcache made was deleted and another made since.
+    stale = rule("old", credential=OLD, credential_arn=f"arn:x:secret:{OLD}-ZzZzZz")
+    live = State.of(secrets=(Secret(OLD, tags=MANAGED_TAGS, arn=OLD_ARN),), rules=(stale,))
+    desired = State.of(secrets=(Secret(OLD, tags=MANAGED_TAGS),))
+    assert diff(desired, live, prune=True).empty
+
+
+def test_prune_deletes_only_templates_ecrcache_marked() -> None:
+    from ecrcache.reconcile.ownership import marked_description
+    from ecrcache.reconcile.resources import Template
+
+    live = State.of(
+        templates=(
+            Template("ROOT", description="team b: everything"),
+            Template("quay", description=marked_description("ours once")),
+            Template("team-b"),
+        )
+    )
+    pruned = diff(State(), live, prune=True)
+    assert [(c.address, c.action) for c in pruned.changes] == [("template.quay", Action.DELETE)]
+    assert [(u.address, u.ours) for u in pruned.unmanaged] == [
+        ("template.ROOT", False),
+        ("template.team-b", False),
+    ]
+    kept = diff(State(), live)
+    assert kept.empty
+    assert [(u.address, u.ours) for u in kept.unmanaged] == [
+        ("template.ROOT", False),
+        ("template.quay", True),
+        ("template.team-b", False),
+    ]
+
+
+def test_a_declared_template_without_the_marker_is_adopted_by_an_update() -> None:
+    from ecrcache.reconcile.ownership import marked_description
+    from ecrcache.reconcile.resources import Template
+
+    live = State.of(templates=(Template("quay", description="cache"),))
+    desired = State.of(templates=(Template("quay", description=marked_description("cache")),))
+    (change,) = diff(desired, live).changes
+    assert change.action is Action.UPDATE
+    assert [(f.name, f.before, f.after) for f in change.fields] == [
+        ("description", "cache", "cache [managed-by=ecrcache]")
+    ]
+    assert change.reason and "adopted" in change.reason
+    again = State.of(templates=(Template("quay", description=marked_description("cache")),))
+    assert diff(desired, again).empty
 
 
 def test_prune_deletes_only_secrets_ecrcache_manages() -> None:
@@ -112,8 +180,8 @@ def test_prune_deletes_only_secrets_ecrcache_manages() -> None:
 
 
 def test_deletes_run_after_creates_and_in_reverse_kind_order() -> None:
-    old = Secret("ecr-pullthroughcache/old", tags=MANAGED_TAGS)
-    live = State.of(secrets=(old,), rules=(rule("old", credential=old.name),))
+    old = Secret(OLD, tags=MANAGED_TAGS, arn=OLD_ARN)
+    live = State.of(secrets=(old,), rules=(rule("old", credential=OLD, credential_arn=OLD_ARN),))
     desired = State.of(secrets=(secret(),), rules=(rule(),))
     order = [(c.action.value, c.address) for c in diff(desired, live, prune=True).changes]
     # Rule deletes come before rule creates (room under the 50-rule quota); the secret the old
@@ -139,14 +207,27 @@ def rules(n: int) -> tuple[Rule, ...]:
     )
 
 
+def owned_rules(n: int) -> tuple[Rule, ...]:
+    """Rules ecrcache made: each holds ecrcache's secret ``OWNED``."""
+    return tuple(rule(f"d{i:02d}", credential=OLD, credential_arn=OLD_ARN) for i in range(n))
+
+
+OWNED = Secret(OLD, tags=MANAGED_TAGS, arn=OLD_ARN)
+
+
 def test_thresholds_apply_only_once_enough_exist() -> None:
     safety = Safety(update_threshold=0.3, delete_threshold=0.3, min_existing=10)
-    live = State.of(rules=rules(12))
-    keep = rules(12)[:6]
-    plan = diff(State.of(rules=keep), live, prune=True)
+    live = State.of(secrets=(OWNED,), rules=owned_rules(12))
+    keep = owned_rules(12)[:6]
+    desired = State.of(secrets=(Secret(OLD, tags=MANAGED_TAGS),), rules=keep)
+    plan = diff(desired, live, prune=True)
     reasons = plan.unsafe_reasons(safety)
-    assert any("6 of 12 existing resources would be destroyed" in r for r in reasons)
-    small = diff(State.of(rules=rules(3)[:2]), State.of(rules=rules(3)), prune=True)
+    assert any("6 of 13 existing resources would be destroyed" in r for r in reasons)
+    small = diff(
+        State.of(secrets=(Secret(OLD, tags=MANAGED_TAGS),), rules=owned_rules(3)[:2]),
+        State.of(secrets=(OWNED,), rules=owned_rules(3)),
+        prune=True,
+    )
     # Below min_existing only the always-force rule deletions are reasons, not the ratio.
     assert all("threshold" not in r for r in small.unsafe_reasons(safety))
 

@@ -293,10 +293,7 @@ def report_interrupt(*, as_json: bool, command: str) -> int:
     done = interrupts.applied()
     hint = None
     if done or command == "apply":
-        summary = ", ".join(done) if done else "nothing"
-        hint = (
-            f"applied before it stopped: {summary}. Run apply again: it picks up where this stopped"
-        )
+        hint = interrupts.applied_hint(done)
     return report_error(
         Interrupted(f"{command} interrupted", hint=hint, applied=done),
         as_json=as_json,

@@ -20,11 +20,13 @@ def apply(
     prune: bool = typer.Option(
         False,
         "--prune",
-        help="Also delete what the config does not declare: pull-through cache rules and "
-        "repository creation templates, and the secrets, empty application repositories and "
-        "IAM policies tagged managed-by=ecrcache (rules, repositories and policies need "
-        "--force; repositories holding images also --delete-images). Cached images are "
-        "never deleted (see prune).",
+        help="Also delete what the config does not declare and ecrcache made: the secrets, "
+        "empty application repositories, IAM policies and [monitoring] resources tagged "
+        "managed-by=ecrcache, the repository creation templates marked [managed-by=ecrcache] "
+        "in their description, and the pull-through cache rules holding a secret of "
+        "ecrcache's (rules, repositories and policies need --force; repositories holding "
+        "images also --delete-images). Anything else is listed, never deleted. Cached images "
+        "are never deleted (see prune).",
     ),
     force: bool = typer.Option(
         False, "--force", help="Allow deleting or replacing rules, and crossing thresholds."

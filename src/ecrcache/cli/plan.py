@@ -19,7 +19,9 @@ EXIT_CHANGES = 2  # Terraform's -detailed-exitcode: 0 no changes, 1 error, 2 cha
 def plan(
     ctx: typer.Context,
     prune: bool = typer.Option(
-        False, "--prune", help="Include deleting what the config does not declare."
+        False,
+        "--prune",
+        help="Include deleting what the config does not declare and ecrcache made (see apply).",
     ),
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 with no changes, 1 on error, 2 with changes."

@@ -57,10 +57,12 @@ def ci_policy_for(
     region: str,
     ops: Sequence[str] | None = None,
     cache_prefixes: Sequence[str] | None = None,
+    kept_monitoring: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The CI policy document for ``config``; ``ops`` defaults to the config's operations
     (every operation in the table when it names none), ``cache_prefixes`` to the config's rules
-    (desired adds the live rules an apply leaves in place)."""
+    (desired adds the live rules an apply leaves in place), ``kept_monitoring`` the names of
+    ecrcache's [monitoring] resources still in the account after the section was removed."""
     chosen = ops
     if chosen is None:
         chosen = (config.ci_policy.operations if config.ci_policy else None) or operations()
@@ -87,21 +89,35 @@ def ci_policy_for(
         policy_name=config.ci_policy.name if config.ci_policy else "ecrcache-ci",
         pass_roles=pass_roles(config),
         app_tag_keys=app_tag_keys(config),
-        monitoring_arns=monitoring_arns(config, account_id=account_id, region=region),
+        monitoring_arns=monitoring_arns(
+            config, account_id=account_id, region=region, kept=kept_monitoring
+        ),
         **spoke,
     )
 
 
-def monitoring_arns(config: Config, *, account_id: str, region: str) -> list[str]:
-    """What [monitoring] acts on, only while the section is declared: its grants are about
-    1,200 characters of IAM's 6,144, too many to give every config for a rare prune. A prune
-    after the section was removed therefore needs credentials that still hold them (apply the
-    removal with the CI policy of the config that had the section)."""
-    if config.monitoring is None:
-        return []
-    return config.monitoring.iam_resources(
-        partition=partition(region), region=region, account_id=account_id, everything=True
-    )
+def monitoring_arns(
+    config: Config, *, account_id: str, region: str, kept: Sequence[str] = ()
+) -> list[str]:
+    """What [monitoring] acts on: while the section is declared, its names; once it is removed,
+    the names of ecrcache's own (tagged) rules still in the account, ``kept`` (found by plan),
+    so that the `apply --prune` that deletes them still may, however the CI policy was last
+    applied. Nothing for a config that never had the section: the grants are about 1,200
+    characters of IAM's 6,144, too many to give every config for a prune it never needs."""
+    part = partition(region)
+    if config.monitoring is not None:
+        return config.monitoring.iam_resources(
+            partition=part, region=region, account_id=account_id, everything=True
+        )
+    from ecrcache.config.monitoring import MonitoringConfig
+
+    return [
+        arn
+        for name in sorted(set(kept))
+        for arn in MonitoringConfig(name=name).iam_resources(
+            partition=part, region=region, account_id=account_id, everything=True
+        )
+    ]
 
 
 def policy_chars(doc: Any) -> int:

@@ -28,6 +28,10 @@ ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 BACKFILL_PATTERN_RE = re.compile(r"^[a-z0-9._/*-]{1,256}$")
 MAX_TAGS = 50
+# ECR allows 256 characters (RepositoryTemplateDescription, botocore ECR model); ecrcache appends
+# " [managed-by=ecrcache]" to mark the template as its own (reconcile/ownership.py).
+TEMPLATE_MARKER_SUFFIX = " [managed-by=ecrcache]"
+TEMPLATE_DESCRIPTION_MAX = 256 - len(TEMPLATE_MARKER_SUFFIX)
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -152,7 +156,7 @@ class TemplateConfig(_RepoSettings):
     applied_for: tuple[Literal["PULL_THROUGH_CACHE", "REPLICATION", "CREATE_ON_PUSH"], ...] = (
         "PULL_THROUGH_CACHE",
     )
-    description: str | None = Field(None, max_length=256)
+    description: str | None = None
     repository_policy: str | None = None
     role_arn: str | None = None
     backfill: bool = False
@@ -169,6 +173,17 @@ class TemplateConfig(_RepoSettings):
             raise Problem(
                 f"template prefix {v!r} is not valid",
                 "a rule's prefix (lowercase letters, digits and . _ - /), or ROOT",
+            )
+        return v
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str | None) -> str | None:
+        if v is not None and len(v) > TEMPLATE_DESCRIPTION_MAX:
+            raise Problem(
+                f"description has {len(v)} characters; at most {TEMPLATE_DESCRIPTION_MAX}",
+                f"ECR allows 256 and ecrcache appends{TEMPLATE_MARKER_SUFFIX!r} to mark the "
+                "template as its own: shorten the text",
             )
         return v
 

@@ -11,7 +11,6 @@ the handlers live in ``handlers``, a module per resource kind.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,10 +183,7 @@ def _stopped(
     """The error for a run stopped by ``exc``, in ``current``'s handler or (None) between two."""
     applied = tuple(f"{a.action} {a.address}" for a in done)
     first = f"{exc.hint}. " if isinstance(exc, EcrcacheError) and exc.hint else ""
-    hint = (
-        f"{first}applied before it stopped: {_summary(done)}. "
-        "Run apply again: it picks up where this stopped"
-    )
+    hint = interrupts.applied_hint(applied, before=first)
     if current is None:
         where = f"after {applied[-1]}" if applied else "before the first change"
         if isinstance(exc, KeyboardInterrupt):
@@ -197,18 +193,6 @@ def _stopped(
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted(f"{address} interrupted", hint=hint, applied=applied)
     return ApplyError(f"{address} failed: {exc.message}", hint=hint, applied=applied)
-
-
-SHOWN = 10  # changes named in the hint; beyond, counted by kind
-
-
-def _summary(done: Sequence[Applied]) -> str:
-    if not done:
-        return "nothing"
-    if len(done) <= SHOWN:
-        return ", ".join(f"{a.action} {a.address}" for a in done)
-    counts = Counter(f"{a.action} {a.address.split('.', 1)[0]}" for a in done)
-    return f"{len(done)} changes (" + ", ".join(f"{n} x {k}" for k, n in counts.items()) + ")"
 
 
 # Kinds whose changes are independent, one repository each: applied on the bounded pool.

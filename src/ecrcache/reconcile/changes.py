@@ -129,10 +129,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Unmanaged:
-    """A live resource the config does not declare: reported, deleted only with --prune."""
+    """A live resource the config does not declare: reported, deleted only with --prune, and
+    only when it is ecrcache's own (``ours``; see ownership.py)."""
 
     kind: str
     key: str
+    ours: bool = True
 
     @property
     def address(self) -> str:

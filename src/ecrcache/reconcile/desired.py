@@ -18,6 +18,7 @@ from ecrcache.reconcile.desired_hub import (
     template_repository_policy,
 )
 from ecrcache.reconcile.desired_monitoring import monitoring_resources
+from ecrcache.reconcile.ownership import marked_description
 from ecrcache.reconcile.resources import (
     MANAGED_TAGS,
     IamPolicy,
@@ -49,6 +50,7 @@ def desired_state(
     backfill_repositories: Iterable[str] = (),
     kept_rules: Iterable[str] = (),
     unavailable: Mapping[str, str] | None = None,
+    kept_monitoring: Iterable[str] = (),
 ) -> State:
     """The state the config asks for.
 
@@ -62,6 +64,9 @@ def desired_state(
     rule that still exists keep working.
     A spoke's rules route pulls to the hub: its own account gets none, nor their templates and
     secrets (``local_view``), and its pullers get the hub pull policy.
+    ``kept_monitoring``: names of ecrcache's [monitoring]
+    rules still in the account after the section was removed; the CI policy keeps granting on
+    them until they are gone, so the prune that deletes them is allowed to.
     """
     routing, config = config, local_view(config)
     policy_prefixes = sorted(config.cache_prefixes | frozenset(kept_rules))
@@ -101,7 +106,9 @@ def desired_state(
         repository_settings=_backfill(config, templates, backfill_repositories),
         scanning=_scanning(config.scanning) if config.scanning is not None else None,
         registry_policy=_registry_policy(config, account_id, region, policy_prefixes),
-        iam_policies=_ci_policy(routing, account_id, region, policy_prefixes)
+        iam_policies=_ci_policy(
+            routing, account_id, region, policy_prefixes, sorted(kept_monitoring)
+        )
         + spoke_policies(routing),
         monitoring=(
             monitoring_resources(config.monitoring, region=region, account_id=account_id)
@@ -119,7 +126,7 @@ def _template(t: TemplateConfig, part: str, repository_policy: str | None) -> Te
     return Template(
         prefix=t.prefix,
         applied_for=tuple(sorted(t.applied_for)),
-        description=t.description,
+        description=marked_description(t.description),  # marks it ecrcache's (ownership.py)
         encryption=t.encryption,
         kms_key=t.kms_key,
         tag_mutability=t.tag_mutability,
@@ -201,13 +208,19 @@ def _registry_policy(
 
 
 def _ci_policy(
-    config: Config, account_id: str, region: str, prefixes: list[str]
+    config: Config, account_id: str, region: str, prefixes: list[str], kept: list[str]
 ) -> tuple[IamPolicy, ...]:
     if config.ci_policy is None:
         return ()
     from ecrcache.config.ci_policy import ci_policy_for
 
-    doc = ci_policy_for(config, account_id=account_id, region=region, cache_prefixes=prefixes)
+    doc = ci_policy_for(
+        config,
+        account_id=account_id,
+        region=region,
+        cache_prefixes=prefixes,
+        kept_monitoring=kept,
+    )
     return (
         IamPolicy(
             name=config.ci_policy.name, document=canonical_text(doc, partition=partition(region))

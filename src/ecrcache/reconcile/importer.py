@@ -35,6 +35,7 @@ from ecrcache.reconcile.live_repositories import (
     read_templates,
 )
 from ecrcache.reconcile.live_secrets import read_named_secrets, read_rules
+from ecrcache.reconcile.ownership import split_description, template_is_ours
 from ecrcache.reconcile.resources import (
     MANAGED_BY_KEY,
     MANAGED_TAGS,
@@ -145,6 +146,14 @@ def build_document(
     if rules:
         doc["rules"] = rules
     templates = {t.prefix: _template(t) for t in account.templates}
+    for t in account.templates:
+        if not template_is_ours(t.description):
+            d.note(
+                f"template {t.prefix}: not marked as ecrcache's yet; the first apply of this "
+                "config adds ecrcache's marker to its description (ownership: --prune deletes "
+                "only marked templates)",
+                at=("templates", t.prefix),
+            )
     if templates:
         doc["templates"] = templates
     repositories = _repositories(account, d)
@@ -254,8 +263,9 @@ def _template(t: Template) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if t.applied_for != ("PULL_THROUGH_CACHE",):
         body["applied_for"] = list(t.applied_for)
-    if t.description is not None:
-        body["description"] = t.description
+    text = split_description(t.description)[0]  # ecrcache's marker is not the user's text
+    if text is not None:
+        body["description"] = text
     if t.role_arn is not None:
         body["role_arn"] = t.role_arn
     if t.repository_policy is not None:

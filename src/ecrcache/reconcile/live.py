@@ -33,7 +33,7 @@ from ecrcache.reconcile.live_secrets import (
     read_secret,
     read_secret_digest,
 )
-from ecrcache.reconcile.resources import Secret, State
+from ecrcache.reconcile.resources import Rule, Secret, State
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ def read_live(
     )
     arn_to_name = {s.arn: s.name for s in secrets if s.arn}
     rules = read_rules(clients, arn_to_name)
+    if scope.confirm_discovered:  # a prune: which rules are ecrcache's (ownership.py)
+        with_values += _rule_secrets(clients, rules, arn_to_name)
     templates = read_templates(clients) if scope.template_prefixes else ()
     repos = read_repositories(clients)
     names = tuple(sorted(repos))
@@ -112,6 +114,22 @@ def read_live(
         all_repositories=names,
         monitoring=_monitoring(clients, scope),
     )
+
+
+def _rule_secrets(
+    clients: Clients, rules: tuple[Rule, ...], known: dict[str, str]
+) -> tuple[Secret, ...]:
+    """The managed-by secrets rules hold that were not read yet, read by ARN (DescribeSecret,
+    consistent): a rule is ecrcache's when its secret is, and a prune must not rely on the
+    lagging listing to find that out. A secret that is not ecrcache's is left out."""
+    out: dict[str, Secret] = {}
+    names = set(known.values())
+    for arn in sorted({r.credential_arn for r in rules if r.credential_arn} - set(known)):
+        found = read_secret(clients, arn)
+        # a name already read stays as read (by name, with its value's digest)
+        if found is not None and found.managed and found.arn == arn and found.name not in names:
+            out[found.name] = found
+    return tuple(out.values())
 
 
 def _monitoring(clients: Clients, scope: LiveScope) -> tuple[Any, ...]:

@@ -21,6 +21,7 @@ from ecrcache.reconcile.changes import (
     Unknown,
     Unmanaged,
 )
+from ecrcache.reconcile.ownership import rule_is_ours, template_is_ours
 from ecrcache.reconcile.resources import (
     RULE_FIELDS,
     RULE_UPDATABLE,
@@ -45,9 +46,11 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
     """Compare ``desired`` with ``live``; return the plan that makes live match.
 
     What the config does not declare is reported as unmanaged; with ``prune`` it becomes a
-    delete, for rules and templates, and for secrets, repositories and IAM policies only where
-    they carry ecrcache's managed-by tag. A repository that still holds images is deleted only
-    with ``delete_images`` as well.
+    delete only where it is provably ecrcache's (ownership.py): secrets, repositories, IAM
+    policies and [monitoring]'s resources by ecrcache's managed-by tag, templates by ecrcache's
+    marker in their description, rules by the managed-by tag of the secret they hold. The
+    others are reported (``Unmanaged.ours`` False) and never deleted. A repository that still
+    holds images is deleted only with ``delete_images`` as well.
     """
     changes: list[Change] = []
     unmanaged: list[Unmanaged] = []
@@ -72,7 +75,8 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
     for prefix, have_rule in live.rules.items():
         if prefix in desired.rules:
             continue
-        if prune:
+        ours = rule_is_ours(have_rule, live.secrets)
+        if prune and ours:
             changes.append(
                 Change(
                     "rule",
@@ -89,7 +93,7 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
                 )
             )
         else:
-            unmanaged.append(Unmanaged("rule", prefix))
+            unmanaged.append(Unmanaged("rule", prefix, ours=ours))
 
     # Application repositories, declared or ecrcache's own left alone: backfill never reaches
     # them, so no repository is both "left alone" and changed in one plan.
@@ -103,7 +107,11 @@ def diff(desired: State, live: State, *, prune: bool = False, delete_images: boo
                 continue
             changes.extend(_diff_generic(spec, want_obj, have_map.get(key), problems))
         for key, have_obj in have_map.items():
-            if key in want_map or not spec.owned(have_obj):
+            if key in want_map:
+                continue
+            if not spec.owned(have_obj):
+                if spec.report_foreign:  # shown as somebody else's, never deleted
+                    unmanaged.append(Unmanaged(spec.kind, key, ours=False))
                 continue
             if not prune:
                 unmanaged.append(Unmanaged(spec.kind, key))
@@ -262,6 +270,7 @@ class KindSpec:
     key_field: str
     fixed: frozenset[str] = frozenset()  # cannot change after creation: a problem, not a replace
     owned: Callable[[Any], bool] = lambda obj: True  # may prune delete it?
+    report_foreign: bool = False  # list what is not owned as unmanaged (else not at all)
     delete_needs_force: bool = False
     counts_existing: bool = True
     always_exists: bool = False  # a registry singleton: a missing live one is an update
@@ -276,7 +285,14 @@ KIND_SPECS: tuple[KindSpec, ...] = (
         owned=lambda p: dict(p.tags).get("managed-by") == "ecrcache",
         delete_needs_force=True,
     ),
-    KindSpec("template", "templates", "prefix"),
+    # ecrcache's marker in the description (ownership.py); others' templates are only shown
+    KindSpec(
+        "template",
+        "templates",
+        "prefix",
+        owned=lambda t: template_is_ours(t.description),
+        report_foreign=True,
+    ),
     KindSpec(
         "repository",
         "repositories",
@@ -344,6 +360,7 @@ def _diff_generic(
     )
     if not changed:
         return
+    reason = _adoption(spec, have, want)
     fixed = [f.name for f in changed if f.name in spec.fixed]
     if fixed:
         problems.append(
@@ -353,7 +370,14 @@ def _diff_generic(
         changed = tuple(f for f in changed if f.name not in spec.fixed)
         if not changed:
             return
-    yield Change(spec.kind, key, Action.UPDATE, changed, before=have, after=want)
+    yield Change(spec.kind, key, Action.UPDATE, changed, before=have, after=want, reason=reason)
+
+
+def _adoption(spec: KindSpec, have: Any | None, want: Any) -> str | None:
+    """Why a declared template's description changes when it lacks ecrcache's marker."""
+    if spec.kind != "template" or have is None or spec.owned(have) or not spec.owned(want):
+        return None
+    return "adopted: ecrcache marks the templates it manages in their description"
 
 
 def _shown(v: Any) -> Any:

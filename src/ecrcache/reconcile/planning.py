@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ecrcache.aws import Clients
 from ecrcache.config.registry import CiPolicyConfig
@@ -17,8 +18,9 @@ from ecrcache.reconcile.desired_hub import SPOKE_NOTE, local_view
 from ecrcache.reconcile.live import LiveScope, read_live
 from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
+from ecrcache.reconcile.ownership import foreign_notes, rule_is_ours
 from ecrcache.reconcile.plan import diff
-from ecrcache.reconcile.resources import State
+from ecrcache.reconcile.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, State
 
 DEFAULT_CI_POLICY = CiPolicyConfig().name
 
@@ -69,9 +71,14 @@ def make_plan(
     local = local_view(config)  # a spoke's rules are the hub's: no secrets to read for them
     values = read_secret_values(local, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
-    # A rule the config no longer declares stays in place without --prune: it still serves
-    # pulls, so the policies keep granting on its prefix.
-    kept = frozenset() if prune else frozenset(live.rules) - local.cache_prefixes
+    # A rule the config no longer declares stays in place without --prune, and with it when it
+    # is not provably ecrcache's (ownership.py): it still serves pulls, so the policies keep
+    # granting on its prefix.
+    kept = frozenset(
+        p
+        for p, r in live.rules.items()
+        if p not in local.cache_prefixes and not (prune and rule_is_ours(r, live.secrets))
+    )
     desired = desired_state(
         config,
         values.values,
@@ -80,6 +87,7 @@ def make_plan(
         backfill_repositories=tuple(live.repository_settings),
         kept_rules=kept,
         unavailable=values.unavailable,
+        kept_monitoring=kept_monitoring(config, live),
     )
     _require_creatable(desired, live, values)
     plan = diff(desired, live, prune=prune, delete_images=delete_images)
@@ -92,7 +100,13 @@ def make_plan(
         plan=plan,
         safety=Safety(s.update_threshold, s.delete_threshold, s.min_existing),
         warnings=config.warnings() + _warnings(desired, live, values) + _listing(plan, prune),
-        notes=_kept_rule_notes(local, kept) + _backfill_notes(local, live) + _spoke_notes(config),
+        notes=_kept_rule_notes(local, kept, prune=prune)
+        + _kept_monitoring_notes(config, live)
+        + _backfill_notes(local, live)
+        + _spoke_notes(config)
+        + foreign_notes(
+            (u for u in plan.unmanaged if not u.ours), prune=prune, sandbox=clients.sandbox
+        ),
     )
 
 
@@ -135,11 +149,36 @@ def live_scope(config: Config, values: SecretValues, *, prune: bool = False) -> 
             if config.monitoring is not None
             else None
         ),
-        discover_monitoring=prune and config.monitoring is None,
+        # ...and so does a plan for a CI policy: it keeps granting the prune on what is found
+        discover_monitoring=config.monitoring is None and (prune or config.ci_policy is not None),
     )
 
 
-def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
+def kept_monitoring(config: Config, live: State) -> tuple[str, ...]:
+    """ecrcache's own [monitoring] rules in the account once the section is gone (found by their
+    tag): the CI policy keeps granting on their names until a prune has deleted them, or the
+    apply that removes the section would take away the permissions the prune needs."""
+    if config.monitoring is not None:
+        return ()
+    return tuple(sorted(n for n, r in live.event_rules.items() if _tagged_ours(r)))
+
+
+def _tagged_ours(obj: Any) -> bool:
+    return dict(obj.tags).get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
+def _kept_monitoring_notes(config: Config, live: State) -> tuple[str, ...]:
+    names = kept_monitoring(config, live)
+    if not names or config.ci_policy is None:
+        return ()
+    return (
+        f"[monitoring] was removed but ecrcache's {', '.join(names)} remain: the CI policy keeps "
+        "granting on them so that `apply --prune` may delete them; the apply after that drops "
+        "those grants",
+    )
+
+
+def _kept_rule_notes(config: Config, kept: frozenset[str], *, prune: bool) -> tuple[str, ...]:
     policies = [
         name
         for name, present in (
@@ -152,8 +191,9 @@ def _kept_rule_notes(config: Config, kept: frozenset[str]) -> tuple[str, ...]:
         return ()
     rules = ", ".join(f"rule.{p}" for p in sorted(kept))
     its = "its prefix" if len(kept) == 1 else "their prefixes"
+    why = "not provably ecrcache's" if prune else "no --prune"
     return (
-        f"{rules}: not in the configuration but left in place (no --prune), so the "
+        f"{rules}: not in the configuration but left in place ({why}), so the "
         f"{' and the '.join(policies)} keep granting on {its}",
     )
 
