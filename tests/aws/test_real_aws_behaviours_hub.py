@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ecrcache.sandbox import principal_validation
+from targets_support import make_target_role
 
 REGION = "af-south-1"
 HUB, SPOKE = "111111111111", "333333333333"
@@ -17,6 +18,12 @@ SPOKE_ROLE = f"arn:aws:iam::{SPOKE}:role/eks-node"
 
 
 def _in(aws: boto3.session.Session, account_id: str) -> boto3.session.Session:
+    # the sandbox's AssumeRole needs the role to exist and trust the caller, as STS does
+    try:
+        make_target_role(aws, account_id, name="test")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
     creds = aws.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/test", RoleSessionName="test"
     )["Credentials"]
