@@ -27,6 +27,7 @@ from ecrcache.errors import (
     EcrcacheError,
     Interrupted,
 )
+from ecrcache.render import colour
 
 
 class LazyCommandGroup(TyperGroup):
@@ -218,11 +219,14 @@ def run(argv: list[str] | None = None) -> int:
         return _run(argv)
     finally:
         restore()
+        colour.set_off_for_run(False)
 
 
 def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    head = args[: args.index("--")] if "--" in args else args
+    debug = "--debug" in head
+    colour.set_off_for_run("--no-color" in head)  # before click: its errors are plain too
     as_json = wants_json(args)
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)

@@ -6,7 +6,6 @@ tokens, rewritten text) never goes through rich: it wraps lines.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,16 +13,22 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-
-def _color_allowed(no_color: bool) -> bool:
-    return not no_color and not os.environ.get("NO_COLOR")
+from ecrcache.render import colour
 
 
 def console(out: TextIO | None = None, *, no_color: bool = False) -> Console:
-    """A rich console on ``out`` (default stdout) that honours --no-color and NO_COLOR."""
+    """A rich console on ``out`` (default stdout) that honours --no-color and NO_COLOR.
+
+    Without colour it writes no style at all: rich's ``no_color`` alone drops colours but
+    keeps bold and dim, which are escape sequences too (and FORCE_COLOR would send them into
+    a pipe). Nor does it redraw progress bars or spinners in place, which takes cursor escapes:
+    plain output is plain text, whatever FORCE_COLOR or the terminal say."""
+    plain = not colour.allowed(no_color=no_color)
     return Console(
         file=out if out is not None else sys.stdout,
-        no_color=not _color_allowed(no_color),
+        no_color=plain,
+        color_system=None if plain else "auto",
+        force_terminal=False if plain else None,
         highlight=False,
         emoji=False,  # ":secret:" in an ARN must not become an emoji
         soft_wrap=True,
