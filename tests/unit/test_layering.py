@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "policy": 1,
     "config": 2,
     "aws": 2,
+    "endpointwait": 2,
     "sandbox": 2,
     "rewrite": 3,
     "node": 3,
@@ -58,7 +59,7 @@ PURE = (
     "cost.pricing",
     "export",
 )
-NO_TERMINAL = (*PURE, "reconcile", "cost", "registry", "sandbox", "doctor", "aws")
+NO_TERMINAL = (*PURE, "reconcile", "cost", "registry", "sandbox", "doctor", "aws", "endpointwait")
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from ecrcache import __version__, interrupts
+from ecrcache import __version__, endpointwait, interrupts
 from ecrcache.cli import plaincoerce
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
 from ecrcache.errors import (
@@ -215,11 +215,20 @@ def run(argv: list[str] | None = None) -> int:
     (``interrupts``), the JSON envelope too under ``--output json``."""
     restore = interrupts.install()
     plaincoerce.install()  # plain options skip typer's pydantic adapters: start-up time
+    endpointwait.set_notifier(_wait_notice)
     try:
         return _run(argv)
     finally:
+        endpointwait.set_notifier(None)
         restore()
         colour.set_off_for_run(False)
+
+
+def _wait_notice(wait: endpointwait.Wait | None) -> None:
+    """A slow AWS call, shown on stderr (imported on the first slow call: rich is heavy)."""
+    from ecrcache.render.waiting import notice
+
+    notice(wait)
 
 
 def _run(argv: list[str] | None) -> int:

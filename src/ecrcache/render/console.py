@@ -39,6 +39,23 @@ def err_console(*, no_color: bool = False) -> Console:
     return console(sys.stderr, no_color=no_color)
 
 
+_live_displays = 0  # progress bars on stderr now: the wait spinner (render/waiting.py) stays away
+
+
+def live_display_active() -> bool:
+    return _live_displays > 0
+
+
+@contextmanager
+def live_display() -> Iterator[None]:
+    global _live_displays
+    _live_displays += 1
+    try:
+        yield
+    finally:
+        _live_displays -= 1
+
+
 def error_line(message: str, hint: str | None = None, *, details: tuple[str, ...] = ()) -> None:
     """One line on stderr, and a hint on the next: the only way a failure reaches the user."""
     c = err_console()
@@ -244,13 +261,16 @@ def apply_progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[st
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console(),
-        transient=True,
-    ) as progress:
+    with (
+        live_display(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console(),
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task("applying", total=total)
 
         def on_event(event: str, change: Any) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ecrcache.render.console import err_console
+from ecrcache.render.console import err_console, live_display
 
 ReadProgress = Callable[[str, int, int], None]  # (what, done, total), as reconcile.bounded
 
@@ -26,13 +26,16 @@ def read_progress(*, enabled: bool = True) -> Iterator[ReadProgress]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     screenful = max(c.size.height, 1)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=c,
-        transient=True,
-    ) as progress:
+    with (
+        live_display(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=c,
+            transient=True,
+        ) as progress,
+    ):
         tasks: dict[str, Any] = {}
 
         def on_progress(what: str, done: int, total: int) -> None:
