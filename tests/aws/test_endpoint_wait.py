@@ -8,6 +8,7 @@ the listener's accepted connections for the silent one.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -86,9 +87,9 @@ def test_a_refused_connection_is_tried_twice_not_ten_times() -> None:
     c = clients(endpoint)
     sends: list[str] = []
     c.sts.meta.events.register("before-send.*.*", lambda **kw: sends.append(kw["event_name"]))
-    with pytest.raises(AwsError) as info:
-        with aws_errors("identify the caller (sts:GetCallerIdentity)"):
-            c.sts.get_caller_identity()
+    doing = "identify the caller (sts:GetCallerIdentity)"
+    with pytest.raises(AwsError) as info, aws_errors(doing):
+        c.sts.get_caller_identity()
     assert len(sends) == endpointwait.CONNECT_ATTEMPTS == 2
     # ...while throttling keeps the retry mode's attempts (botocore stores max_attempts, the
     # retries after the first, as total_max_attempts)
@@ -104,9 +105,9 @@ def test_a_refused_connection_is_tried_twice_not_ten_times() -> None:
 def test_a_silent_endpoint_gets_one_request_and_a_line_naming_it(silent: SilentListener) -> None:
     endpoint = f"http://127.0.0.1:{silent.port}"
     c = clients(endpoint)
-    with pytest.raises(AwsError) as info:
-        with aws_errors("list the pull-through cache rules (ecr:DescribePullThroughCacheRules)"):
-            c.ecr.describe_pull_through_cache_rules()
+    doing = "list the pull-through cache rules (ecr:DescribePullThroughCacheRules)"
+    with pytest.raises(AwsError) as info, aws_errors(doing):
+        c.ecr.describe_pull_through_cache_rules()
     assert len(silent.accepted) == endpointwait.READ_TIMEOUT_ATTEMPTS == 1
     assert f"{endpoint}/ accepted the connection but sent no answer in 1 s" in info.value.message
     assert info.value.message.count("\n") == 0
@@ -122,10 +123,8 @@ def test_a_call_in_flight_is_reported_with_its_endpoint_and_operation(
     done = threading.Event()
 
     def call() -> None:
-        try:
+        with contextlib.suppress(botocore.exceptions.ReadTimeoutError):
             c.sts.get_caller_identity()
-        except botocore.exceptions.ReadTimeoutError:
-            pass
         done.set()
 
     endpointwait.set_notifier(seen.append)
