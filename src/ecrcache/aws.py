@@ -6,7 +6,9 @@ ecrcache's user agent. Core modules take a ``Clients`` object and never build cl
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -206,10 +208,9 @@ def translate(exc: BaseException, doing: str) -> AwsError:
     if isinstance(exc, botocore.exceptions.ConnectionError | botocore.exceptions.ReadTimeoutError):
         return unreachable(exc, doing)
     if isinstance(exc, botocore.exceptions.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", "Unknown"))
+        code, msg = error_fields(exc.response.get("Error", {}))
         # AWS messages may quote a request value (a secret's): redact before it goes anywhere
-        msg = redact(str(err.get("Message", "")).strip())
+        msg = redact(msg)
         op = getattr(exc, "operation_name", None)
         text = f"cannot {doing}: {code}" + (f": {msg}" if msg else "")
         if code in ACCESS_CODES:
@@ -221,9 +222,39 @@ def translate(exc: BaseException, doing: str) -> AwsError:
                 operation=op,
             )
         return AwsError(text, aws_code=code, operation=op)
+    if isinstance(exc, botocore.exceptions.ResponseParserError):
+        # Its text ends with the whole body it could not parse: keep the first line
+        return AwsError(
+            redact(f"cannot {doing}: {str(exc).splitlines()[0].rstrip(':')}"),
+            hint="the endpoint answered in a form AWS does not use: check --endpoint-url",
+        )
     if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return AwsError(redact(f"cannot {doing}: {exc}"))
+        return AwsError(redact(f"cannot {doing}: {_one_line(str(exc))}"))
     raise exc
+
+
+_XML_FIELD = {k: re.compile(rf"<{k}>(.*?)</{k}>", re.S) for k in ("Code", "Message")}
+
+
+def error_fields(err: dict[str, Any]) -> tuple[str, str]:
+    """(code, message) of a botocore error, in one line.
+
+    An error body in the other protocol's form (moto answers a JSON-protocol call refused by its
+    IAM checks with the query protocol's ``<ErrorResponse>`` XML, a proxy with HTML) reaches
+    botocore's JSON parser as text: the code is then the HTTP status and the message the whole
+    body. The XML's own Code and Message are taken out of it; other markup is dropped."""
+    code = str(err.get("Code") or "Unknown")
+    msg = str(err.get("Message") or "").strip()
+    if msg.startswith("<"):
+        found = {k: rx.search(msg) for k, rx in _XML_FIELD.items()}
+        if found["Code"] and (code.isdigit() or code == "Unknown"):
+            code = html.unescape(found["Code"].group(1).strip())
+        msg = html.unescape(found["Message"].group(1).strip()) if found["Message"] else ""
+    return code, _one_line(msg)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def unreachable(exc: botocore.exceptions.BotoCoreError, doing: str) -> AwsError:

@@ -181,3 +181,49 @@ def test_plan_says_what_it_waits_for_then_fails_in_one_line(
     errors = [line for line in err.splitlines() if "Error:" in line]
     assert len(errors) == 1 and endpoint in errors[0], err
     assert "Hint:" in err
+
+
+# --- errors in a form the protocol does not use -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "call"),
+    [
+        ("ecr", lambda c: c.ecr.describe_pull_through_cache_rules()),
+        ("secretsmanager", lambda c: c.secretsmanager.list_secrets()),
+        ("iam", lambda c: c.iam.list_roles()),
+    ],
+)
+def test_a_refused_call_is_one_line_whatever_form_its_error_came_in(
+    service: str, call: object
+) -> None:
+    """moto with its IAM checks on answers an unknown key with the query protocol's XML, also
+    to JSON-protocol services (ECR, Secrets Manager): botocore then hands over the raw XML as
+    the message and "403" as the code. The user sees the error's own code and message."""
+    from moto import mock_aws
+    from moto.core import set_initial_no_auth_action_count
+
+    from ecrcache.errors import AwsAccessError
+
+    assert callable(call)
+
+    @set_initial_no_auth_action_count(0)
+    @mock_aws
+    def refused() -> AwsError:
+        session = boto3.session.Session(
+            region_name="af-south-1",
+            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_access_key="not-a-key",
+        )
+        c = Clients(session, "af-south-1")
+        with pytest.raises(AwsError) as info, aws_errors(f"read {service}"):
+            call(c)
+        return info.value
+
+    exc = refused()
+    assert isinstance(exc, AwsAccessError)  # the access error it is, exit 3
+    assert exc.aws_code == "InvalidClientTokenId"
+    assert exc.message == (
+        f"cannot read {service}: InvalidClientTokenId: "
+        "The security token included in the request is invalid."
+    )
