@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "secrecy": 0,
     "endpointurl": 0,
     "interrupts": 0,
+    "nextcommand": 0,
     "__init__": 0,
     "policy": 1,
     "config": 2,

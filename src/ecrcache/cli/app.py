@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from ecrcache import __version__, endpointwait, interrupts
+from ecrcache import __version__, endpointwait, interrupts, nextcommand
 from ecrcache.cli import plaincoerce
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
 from ecrcache.errors import (
@@ -167,6 +167,7 @@ def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
     from ecrcache.secrecy import redact
 
     message, hint = redact(exc.message), redact(exc.hint) if exc.hint else exc.hint
+    hint = nextcommand.for_run(hint) if hint else hint  # a next command carries --sandbox
     details = tuple(redact(d) for d in exc.details)
     if as_json:
         from ecrcache.result import envelope, write_json
@@ -222,6 +223,7 @@ def run(argv: list[str] | None = None) -> int:
         endpointwait.set_notifier(None)
         restore()
         colour.set_off_for_run(False)
+        nextcommand.set_sandbox_for_run(False)
 
 
 def _wait_notice(wait: endpointwait.Wait | None) -> None:
@@ -236,6 +238,7 @@ def _run(argv: list[str] | None) -> int:
     head = args[: args.index("--")] if "--" in args else args
     debug = "--debug" in head
     colour.set_off_for_run("--no-color" in head)  # before click: its errors are plain too
+    nextcommand.set_sandbox_for_run("--sandbox" in head)
     as_json = wants_json(args)
     try:
         rv = app(args=args, prog_name="ecrcache", standalone_mode=False)

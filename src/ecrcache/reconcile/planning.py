@@ -64,6 +64,7 @@ def make_plan(
     check_account(config, account_id)
     values = read_secret_values(config, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
+    values = values.settled(frozenset(live.secrets))  # sandbox: placeholders only to create
     # A rule the config no longer declares stays in place without --prune: it still serves
     # pulls, so the policies keep granting on its prefix.
     kept = frozenset() if prune else frozenset(live.rules) - config.cache_prefixes

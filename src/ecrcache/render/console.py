@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from ecrcache import nextcommand
 from ecrcache.render import colour
 
 
@@ -61,17 +62,17 @@ def error_line(message: str, hint: str | None = None, *, details: tuple[str, ...
     c = err_console()
     c.print(f"[bold red]Error:[/] {_escape(message)}")
     if hint:
-        c.print(f"[dim]Hint:[/] {_escape(hint)}")
+        c.print(f"[dim]Hint:[/] {_escape(nextcommand.for_run(hint))}")
     for line in details:
         c.print(f"[bold red]Error:[/] {_escape(line)}")
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]Warning:[/] {_escape(message)}")
+    err_console().print(f"[yellow]Warning:[/] {_escape(nextcommand.for_run(message))}")
 
 
 def note(message: str) -> None:
-    err_console().print(f"[dim]{_escape(message)}[/]")
+    err_console().print(f"[dim]{_escape(nextcommand.for_run(message))}[/]")
 
 
 def _escape(text: str) -> str:
