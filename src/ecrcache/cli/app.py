@@ -296,13 +296,10 @@ def _from_interrupt(exc: BaseException) -> bool:
 
 def report_interrupt(*, as_json: bool, command: str) -> int:
     """Report a Ctrl-C that landed outside apply's handlers, with the run's ledger."""
+    from ecrcache.cli.interrupted import interrupt_hint
+
     done = interrupts.applied()
-    hint = None
-    if done or command == "apply":
-        summary = ", ".join(done) if done else "nothing"
-        hint = (
-            f"applied before it stopped: {summary}. Run apply again: it picks up where this stopped"
-        )
+    hint = interrupt_hint(command, done)
     return report_error(
         Interrupted(f"{command} interrupted", hint=hint, applied=done),
         as_json=as_json,
