@@ -159,7 +159,8 @@ def run_prune(
                 deleted += n
                 failures += failed
                 if n:  # the ledger a Ctrl-C reports
-                    interrupts.record_applied(f"deleted {n} images in {d.repository}")
+                    images = "1 image" if n == 1 else f"{n} images"
+                    interrupts.record_applied(f"deleted {images} in {d.repository}")
         if on_repository is not None:
             on_repository(d.repository)
     return PruneResult(deleted, tuple(repos), tuple(failures))
