@@ -103,10 +103,11 @@ def login(
     expires = min(t.expires_at for t in tokens)
     if print_password or k8s_secret:
         return _payload(tokens, print_password=print_password, name=k8s_secret, ns=namespace)
-    if opts.sandbox and not (write_config or docker_config):
+    tool = "helm" if helm else None if write_config or shutil.which("docker") is None else "docker"
+    if opts.sandbox and tool is not None:
         # The sandbox's registry host does not exist: running docker would send a DNS lookup
         # and fail, where the banner promises nothing leaves the machine. Say what would run.
-        return _sandbox_dry_run(opts, tokens, tool="helm" if helm else "docker", expires=expires)
+        return _sandbox_dry_run(opts, tokens, tool=tool, expires=expires)
     if helm:
         method, warnings, path = "helm", _cli_logins(tokens, tool="helm"), None
     elif write_config or shutil.which("docker") is None:
