@@ -102,7 +102,7 @@ class Clients:
         return client
 
     def _watch(self, client: Any) -> None:
-        endpointwait.watch_client(client)
+        endpointwait.watch_client(client, timed=not self.sandbox)
         client.meta.events.register("before-call.*.*", self._record)
         client.meta.events.register("before-parameter-build.*.*", self._observe)
 

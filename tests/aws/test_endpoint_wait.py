@@ -227,3 +227,28 @@ def test_a_refused_call_is_one_line_whatever_form_its_error_came_in(
         f"cannot read {service}: InvalidClientTokenId: "
         "The security token included in the request is invalid."
     )
+
+
+@pytest.mark.usefixtures("short_read_timeout")
+def test_the_sandbox_clients_are_not_timed(silent: SilentListener) -> None:
+    """The sandbox answers in-process under AWS's URL: a slow moment is no endpoint to name.
+    (Its clients are pointed at the silent listener here only to hold a call in flight.)"""
+    c = Clients(
+        boto3.session.Session(region_name="af-south-1"),
+        "af-south-1",
+        f"http://127.0.0.1:{silent.port}",
+        sandbox=True,
+    )
+
+    def call() -> None:
+        with contextlib.suppress(botocore.exceptions.ReadTimeoutError):
+            c.sts.get_caller_identity()
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not silent.accepted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert silent.accepted  # the call is in flight...
+    assert endpointwait.slowest(after=0) is None  # ...and not timed
+    worker.join(timeout=10)
