@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ def interrupt_at_call(monkeypatch: pytest.MonkeyPatch, operation: str | None = N
     seen: list[str] = []
 
     def observer(clients: Any, service: str, op: str, params: dict[str, Any]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # the handler runs in the main thread: interrupt where it is, at a call
         name = f"{service}.{op}"
         seen.append(name)
         first = len(seen) == 1 if operation is None else seen.count(operation) == 1
