@@ -50,6 +50,7 @@ Notifier = Callable[[Wait | None], None]
 _lock = threading.Lock()
 _inflight: dict[int, tuple[str, str, float]] = {}  # thread id -> (endpoint, operation, start)
 _notifier: Notifier | None = None
+_prepare: Callable[[], None] | None = None
 _watcher: threading.Thread | None = None
 _stop = threading.Event()
 
@@ -112,16 +113,26 @@ def slowest(*, after: float | None = None) -> Wait | None:
     return Wait(endpoint, operation, now - start) if now - start >= after else None
 
 
-def set_notifier(notifier: Notifier | None) -> None:
-    """Who hears about slow calls in this run (the CLI's spinner); None stops the watcher."""
-    global _notifier
+def set_notifier(notifier: Notifier | None, *, prepare: Callable[[], None] | None = None) -> None:
+    """Who hears about slow calls in this run (the CLI's spinner); None stops the watcher.
+
+    ``prepare`` runs once, in the thread of the first call, before the watcher starts: the
+    notifier's imports belong there. An import in the watcher thread would take the import
+    locks while the main thread imports too, and a Ctrl-C landing in importlib's lock
+    callback is printed as an ignored exception with a traceback."""
+    global _notifier, _prepare
     if notifier is None:
         _stop_watcher()  # the watcher tells the notifier it had that the wait is over
-    _notifier = notifier
+    _notifier, _prepare = notifier, prepare
 
 
 def _ensure_watcher() -> None:
-    global _watcher
+    global _watcher, _prepare
+    if _notifier is None or (_watcher is not None and _watcher.is_alive()):
+        return
+    prepare, _prepare = _prepare, None
+    if prepare is not None:
+        prepare()
     with _lock:
         if _notifier is None or (_watcher is not None and _watcher.is_alive()):
             return

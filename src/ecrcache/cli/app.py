@@ -216,7 +216,7 @@ def run(argv: list[str] | None = None) -> int:
     (``interrupts``), the JSON envelope too under ``--output json``."""
     restore = interrupts.install()
     plaincoerce.install()  # plain options skip typer's pydantic adapters: start-up time
-    endpointwait.set_notifier(_wait_notice)
+    endpointwait.set_notifier(_wait_notice, prepare=_prepare_wait_notice)
     try:
         return _run(argv)
     finally:
@@ -226,8 +226,13 @@ def run(argv: list[str] | None = None) -> int:
         nextcommand.set_sandbox_for_run(False)
 
 
+def _prepare_wait_notice() -> None:
+    """Imported at the first AWS call, in its thread (rich is heavy: not at start-up)."""
+    import_module("ecrcache.render.waiting")
+
+
 def _wait_notice(wait: endpointwait.Wait | None) -> None:
-    """A slow AWS call, shown on stderr (imported on the first slow call: rich is heavy)."""
+    """A slow AWS call, shown on stderr (from the watcher thread: imported already)."""
     from ecrcache.render.waiting import notice
 
     notice(wait)

@@ -10,13 +10,14 @@ terminal while it runs: the spinner then stays away.
 from __future__ import annotations
 
 import threading
-from typing import Any
+
+from rich.status import Status  # here, not lazily in Console.status on the watcher thread
 
 from ecrcache.endpointwait import Wait
 from ecrcache.render.console import err_console, live_display_active
 
 _lock = threading.Lock()
-_status: Any = None
+_status: Status | None = None
 _said: set[tuple[str, str]] = set()
 
 
