@@ -6,7 +6,9 @@ ecrcache's user agent. Core modules take a ``Clients`` object and never build cl
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ecrcache import __version__
+from ecrcache import __version__, endpointwait
 from ecrcache.errors import AwsAccessError, AwsError
 from ecrcache.secrecy import redact, redact_url, remember
 
@@ -35,12 +37,15 @@ for _name in ("botocore", "boto3", "urllib3", "s3transfer", "moto", "werkzeug"):
 # ones): the pool is sized to the concurrency.
 POOL_CONNECTIONS = 16
 
+# Ten attempts are for throttling; a dead endpoint gets two connection attempts and a silent one
+# no second read (endpointwait.py), so a dead endpoint fails in seconds, a silent one in
+# read_timeout. AWS's control-plane calls answer in well under a second; 20 s is doctor's bound.
 BOTO_CONFIG = botocore.config.Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     max_pool_connections=POOL_CONNECTIONS,
     user_agent_extra=f"ecrcache/{__version__}",
-    connect_timeout=10,
-    read_timeout=60,
+    connect_timeout=5,
+    read_timeout=20,
 )
 
 SINGLE_ATTEMPT = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -97,6 +102,7 @@ class Clients:
         return client
 
     def _watch(self, client: Any) -> None:
+        endpointwait.watch_client(client, timed=not self.sandbox)
         client.meta.events.register("before-call.*.*", self._record)
         client.meta.events.register("before-parameter-build.*.*", self._observe)
 
@@ -208,17 +214,12 @@ def translate(exc: BaseException, doing: str) -> AwsError:
         )
     if isinstance(exc, botocore.exceptions.NoRegionError):
         return AwsError("no AWS region", hint="set region in the config or pass --region")
-    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
-        return AwsError(
-            f"cannot reach AWS to {doing}: "
-            + redact_url(str(exc.kwargs.get("endpoint_url", "endpoint"))),
-            hint="check the network, the region and --endpoint-url",
-        )
+    if isinstance(exc, botocore.exceptions.ConnectionError | botocore.exceptions.ReadTimeoutError):
+        return unreachable(exc, doing)
     if isinstance(exc, botocore.exceptions.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", "Unknown"))
+        code, msg = error_fields(exc.response.get("Error", {}))
         # AWS messages may quote a request value (a secret's): redact before it goes anywhere
-        msg = redact(str(err.get("Message", "")).strip())
+        msg = redact(msg)
         op = getattr(exc, "operation_name", None)
         text = f"cannot {doing}: {code}" + (f": {msg}" if msg else "")
         if code in ACCESS_CODES:
@@ -230,9 +231,69 @@ def translate(exc: BaseException, doing: str) -> AwsError:
                 operation=op,
             )
         return AwsError(text, hint=OTHER_AWS_HINT, aws_code=code, operation=op)
+    if isinstance(exc, botocore.exceptions.ResponseParserError):
+        # Its text ends with the whole body it could not parse: keep the first line
+        return AwsError(
+            redact(f"cannot {doing}: {str(exc).splitlines()[0].rstrip(':')}"),
+            hint="the endpoint answered in a form AWS does not use: check --endpoint-url",
+        )
     if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return AwsError(redact(f"cannot {doing}: {exc}"), hint=OTHER_AWS_HINT)
+        return AwsError(redact(f"cannot {doing}: {_one_line(str(exc))}"), hint=OTHER_AWS_HINT)
     raise exc
+
+
+_XML_FIELD = {k: re.compile(rf"<{k}>(.*?)</{k}>", re.S) for k in ("Code", "Message")}
+
+
+def error_fields(err: dict[str, Any]) -> tuple[str, str]:
+    """(code, message) of a botocore error, in one line.
+
+    An error body in the other protocol's form (moto answers a JSON-protocol call refused by its
+    IAM checks with the query protocol's ``<ErrorResponse>`` XML, a proxy with HTML) reaches
+    botocore's JSON parser as text: the code is then the HTTP status and the message the whole
+    body. The XML's own Code and Message are taken out of it; other markup is dropped."""
+    code = str(err.get("Code") or "Unknown")
+    msg = str(err.get("Message") or "").strip()
+    if msg.startswith("<"):
+        found = {k: rx.search(msg) for k, rx in _XML_FIELD.items()}
+        if found["Code"] and (code.isdigit() or code == "Unknown"):
+            code = html.unescape(found["Code"].group(1).strip())
+        msg = html.unescape(found["Message"].group(1).strip()) if found["Message"] else ""
+    return code, _one_line(msg)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def unreachable(exc: botocore.exceptions.BotoCoreError, doing: str) -> AwsError:
+    """No answer from the endpoint: one line naming it and how long was waited, and a hint
+    that fits a custom endpoint (a sandbox that is not running) or AWS's own."""
+    url = redact_url(str(exc.kwargs.get("endpoint_url") or "the endpoint"))
+    if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+        what = f"{url} accepted the connection but sent no answer in {BOTO_CONFIG.read_timeout} s"
+    elif isinstance(exc, botocore.exceptions.ConnectTimeoutError):
+        what = f"no connection to {url} within {BOTO_CONFIG.connect_timeout} s"
+    elif isinstance(exc, botocore.exceptions.ProxyConnectionError):
+        what = f"the proxy for {url} refused the connection"
+    elif isinstance(exc, botocore.exceptions.SSLError):
+        what = f"TLS with {url} failed"
+    else:
+        cause = str(exc.kwargs.get("error", "")).lower()
+        if "refused" in cause:
+            what = f"{url} refused the connection"
+        elif any(w in cause for w in ("name or service", "resolution", "nodename", "getaddrinfo")):
+            what = f"the host of {url} does not resolve"
+        else:
+            what = f"cannot connect to {url}"
+    if ".amazonaws.com" in url:
+        hint = "check the network (and HTTPS_PROXY), and that the region exists"
+    else:
+        hint = (
+            "is the endpoint running? check --endpoint-url and AWS_ENDPOINT_URL "
+            "(`ecrcache sandbox serve` prints its URL, or use --sandbox)"
+        )
+    return AwsError(f"cannot {doing}: {what}", hint=hint)
 
 
 @contextmanager

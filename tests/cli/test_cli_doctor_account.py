@@ -144,7 +144,9 @@ def test_upstream_credentials_cross_account_ecr(
     assert d.check("upstream.credentials")["status"] == "pass"
 
 
-def test_rule_validate_bad_secret_fixed_by_apply(doctor: Doctor) -> None:
+def test_rule_validate_bad_secret_fixed_by_apply(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     passing = doctor.check("rule.validate")
     assert passing["status"] == "pass"
     with account() as s:
@@ -156,5 +158,6 @@ def test_rule_validate_bad_secret_fixed_by_apply(doctor: Doctor) -> None:
     assert "docker-hub" in r["details"][0] and "accessToken" in r["details"][0]  # ECR's text
     assert r["fix"]["commands"] == [f"ecrcache --sandbox -c {doctor.config} apply"]
     _yes(r)
+    monkeypatch.setenv("DOCKERHUB_TOKEN", "dckr_pat_" + "a" * 27)  # the token apply writes
     doctor.fix(r)
     assert doctor.check("rule.validate")["status"] == "pass"

@@ -102,7 +102,9 @@ def test_secret_keys_referenced_secret(doctor: Doctor) -> None:
     assert doctor.check("secret.keys")["status"] == "pass"
 
 
-def test_secret_keys_managed_secret_rewritten_by_apply(doctor: Doctor) -> None:
+def test_secret_keys_managed_secret_rewritten_by_apply(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with account() as s:
         s.client("secretsmanager").put_secret_value(
             SecretId="ecr-pullthroughcache/github", SecretString="not json"
@@ -113,7 +115,10 @@ def test_secret_keys_managed_secret_rewritten_by_apply(doctor: Doctor) -> None:
     ]
     assert "environment variable GHCR_TOKEN" in r["fix"]["summary"]
     _yes(r)
-    doctor.fix(r)  # the sandbox stands a placeholder in for GHCR_TOKEN
+    # As the fix says: with the token set, apply rewrites the value. (Unset, the sandbox leaves
+    # an existing secret as it is, as a real account does: its placeholder only creates.)
+    monkeypatch.setenv("GHCR_TOKEN", "ghp_" + "a" * 36)
+    doctor.fix(r)
     assert doctor.check("secret.keys")["status"] == "pass"
 
 

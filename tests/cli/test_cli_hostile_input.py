@@ -93,7 +93,7 @@ def test_deep_lifecycle_policy_json_is_refused(
     )
     code, _, err = cli(capsys, "validate", "-c", str(config))
     _clean(code, err)
-    assert "repositories.acme/api.lifecycle.policy" in err and "nested" in err
+    assert 'repositories."acme/api".lifecycle.policy' in err and "nested" in err
 
 
 def test_deep_repository_policy_json_is_refused(

@@ -26,10 +26,12 @@ LAYERS: dict[str, int] = {
     "secrecy": 0,
     "endpointurl": 0,
     "interrupts": 0,
+    "nextcommand": 0,
     "__init__": 0,
     "policy": 1,
     "config": 2,
     "aws": 2,
+    "endpointwait": 2,
     "sandbox": 2,
     "rewrite": 3,
     "node": 3,
@@ -58,7 +60,7 @@ PURE = (
     "cost.pricing",
     "export",
 )
-NO_TERMINAL = (*PURE, "reconcile", "cost", "registry", "sandbox", "doctor", "aws")
+NO_TERMINAL = (*PURE, "reconcile", "cost", "registry", "sandbox", "doctor", "aws", "endpointwait")
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from ecrcache import __version__, interrupts
+from ecrcache import __version__, endpointwait, interrupts, nextcommand
 from ecrcache.cli import plaincoerce
 from ecrcache.cli.options import GlobalOptions, hoist_global_options, wants_json
 from ecrcache.errors import (
@@ -27,6 +27,7 @@ from ecrcache.errors import (
     EcrcacheError,
     Interrupted,
 )
+from ecrcache.render import colour
 
 
 class LazyCommandGroup(TyperGroup):
@@ -171,6 +172,8 @@ def report_error(exc: EcrcacheError, *, as_json: bool, command: str) -> int:
     from ecrcache.cli.failures import error_object
 
     error = error_object(exc)
+    if error["hint"]:  # a next command carries --sandbox
+        error["hint"] = nextcommand.for_run(error["hint"])
     if as_json:
         from ecrcache.result import envelope, write_json
 
@@ -209,15 +212,34 @@ def run(argv: list[str] | None = None) -> int:
     (``interrupts``), the JSON envelope too under ``--output json``."""
     restore = interrupts.install()
     plaincoerce.install()  # plain options skip typer's pydantic adapters: start-up time
+    endpointwait.set_notifier(_wait_notice, prepare=_prepare_wait_notice)
     try:
         return _run(argv)
     finally:
+        endpointwait.set_notifier(None)
         restore()
+        colour.set_off_for_run(False)
+        nextcommand.set_sandbox_for_run(False)
+
+
+def _prepare_wait_notice() -> None:
+    """Imported at the first AWS call, in its thread (rich is heavy: not at start-up)."""
+    import_module("ecrcache.render.waiting")
+
+
+def _wait_notice(wait: endpointwait.Wait | None) -> None:
+    """A slow AWS call, shown on stderr (from the watcher thread: imported already)."""
+    from ecrcache.render.waiting import notice
+
+    notice(wait)
 
 
 def _run(argv: list[str] | None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    head = args[: args.index("--")] if "--" in args else args
+    debug = "--debug" in head
+    colour.set_off_for_run("--no-color" in head)  # before click: its errors are plain too
+    nextcommand.set_sandbox_for_run("--sandbox" in head)
     as_json = wants_json(args)
     command = _command_name(args)
     try:
@@ -290,10 +312,10 @@ def _from_interrupt(exc: BaseException) -> bool:
 
 def report_interrupt(*, as_json: bool, command: str) -> int:
     """Report a Ctrl-C that landed outside apply's handlers, with the run's ledger."""
+    from ecrcache.cli.interrupted import interrupt_hint
+
     done = interrupts.applied()
-    hint = None
-    if done or command == "apply":
-        hint = interrupts.applied_hint(done)
+    hint = interrupt_hint(command, done)
     return report_error(
         Interrupted(f"{command} interrupted", hint=hint, applied=done),
         as_json=as_json,

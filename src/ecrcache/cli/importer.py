@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ecrcache import nextcommand
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, open_clients, options
 from ecrcache.cli.helptext import command_help
@@ -16,7 +17,19 @@ from ecrcache.errors import UsageError
 
 
 def import_region(opts: GlobalOptions) -> str:
-    """--region, else AWS_REGION / AWS_DEFAULT_REGION: there is no config to read it from."""
+    """--region, else (in the sandbox) the one region the sandbox holds a cache in, else
+    AWS_REGION / AWS_DEFAULT_REGION: there is no config to read it from."""
+    if opts.sandbox and not opts.region:
+        from ecrcache.sandbox.regions import populated_regions
+
+        held = populated_regions()
+        if len(held) == 1:
+            return held[0]
+        if held:
+            raise UsageError(
+                f"the sandbox holds a cache in {len(held)} regions: {', '.join(held)}",
+                hint=f"pass --region, e.g. `ecrcache import --sandbox --region {held[0]}`",
+            )
     region = opts.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise UsageError(
@@ -64,7 +77,9 @@ def import_(
         account_id = clients.account_id
     header = (
         f"Written by `ecrcache import` from account {account_id} in {region}.",
-        "Check it with `ecrcache plan -c <this file>`: it should show no changes.",
+        nextcommand.for_run(
+            "Check it with `ecrcache plan -c <this file>`: it should show no changes."
+        ),
     )
     text = to_toml(result, header=header)
     if out is not None:

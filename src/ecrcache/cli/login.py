@@ -127,6 +127,11 @@ def login(
     expires = min(t.expires_at for t in tokens)
     if print_password or k8s_secret:
         return _payload(tokens, print_password=print_password, name=k8s_secret, ns=namespace)
+    tool = "helm" if helm else None if write_config or shutil.which("docker") is None else "docker"
+    if opts.sandbox and tool is not None:
+        # The sandbox's registry host does not exist: running docker would send a DNS lookup
+        # and fail, where the banner promises nothing leaves the machine. Say what would run.
+        return _sandbox_dry_run(opts, tokens, tool=tool, expires=expires)
     if helm:
         method, warnings, path = "helm", _cli_logins(tokens, tool="helm"), None
     elif write_config or shutil.which("docker") is None:
@@ -156,6 +161,36 @@ def _check_payload(opts: GlobalOptions, *, print_password: bool, k8s_secret: str
             f"{flag} prints only its artifact, never JSON (the password stays out of JSON)",
             hint=f"drop --output json: `ecrcache login {_PIPES[flag]}`",
         )
+
+
+def _sandbox_dry_run(
+    opts: GlobalOptions, tokens: list[RegistryToken], *, tool: str, expires: Any
+) -> int:
+    from ecrcache.registry.login import expiry_text, login_command
+
+    commands = list(dict.fromkeys(login_command(t, tool=tool) for t in tokens))
+    registries = list(dict.fromkeys(t.registry for t in tokens))
+    if opts.json:
+        data = {
+            "method": "sandbox-dry-run",
+            "registries": registries,
+            "would_run": commands,
+            "docker_config": None,
+            "expires_at": expires.isoformat(),
+        }
+        emit_json("login", data)
+        return 0
+    sys.stdout.write(
+        f"sandbox: not run, {tool} would contact a registry that exists only in the sandbox. "
+        "On a real account ecrcache runs (the password on stdin):\n"
+    )
+    for command in commands:
+        sys.stdout.write(f"  {command}\n")
+    sys.stdout.write(
+        "Pass --write-config to write the Docker config entry instead (nothing is contacted).\n"
+        f"Token expires {expiry_text(expires)}\n"
+    )
+    return 0
 
 
 def _payload(
@@ -221,4 +256,6 @@ def _report(
     how = {"docker": "docker login", "helm": "helm registry login"}.get(method, f"wrote {path}")
     for registry in registries:
         sys.stdout.write(f"Logged in to {registry} ({how})\n")
+    if opts.sandbox:
+        sys.stdout.write("sandbox: the registry exists only in the sandbox; nothing contacted\n")
     sys.stdout.write(f"Token expires {expiry_text(expires)}\n")

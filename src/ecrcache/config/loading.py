@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ecrcache.config.base import ConfigProblem, Problem
+from ecrcache.config.keypath import key_path
 from ecrcache.config.rules import did_you_mean
 from ecrcache.config.schema import Config
 from ecrcache.errors import ConfigError
@@ -108,7 +109,7 @@ def _problems(exc: ValidationError, doc: Mapping[str, Any]) -> Iterable[ConfigPr
     seen: set[str] = set()
     for err in exc.errors(include_input=False, include_url=False):
         loc = tuple(p for p in err["loc"] if str(p) not in _UNION_TAGS)
-        path = ".".join(str(p) for p in loc)
+        path = key_path(loc)
         ctx_err = err.get("ctx", {}).get("error")
         if isinstance(ctx_err, Problem):
             full = ".".join(p for p in (path, ctx_err.subpath) if p)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
+from ecrcache.config.keypath import toml_key
 from ecrcache.inputfile import loads_json
 from ecrcache.policy import lifecycle
 
@@ -250,7 +251,7 @@ class TemplateConfig(_RepoSettings):
     def warnings(self, *, cache_prefixes: frozenset[str]) -> tuple[str, ...]:
         """What ECR accepts but fails on later (ECR-FACTS §3, §8 items 7 and 8)."""
         out = []
-        where = f"templates.{self.prefix}"
+        where = f"templates.{toml_key(self.prefix)}"
         if self.role_arn is None and (self.tags or self.kms_key):
             what = "resource tags" if self.tags else "a KMS key"
             out.append(

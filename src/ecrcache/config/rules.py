@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from ecrcache.config.base import Problem, StrictModel
+from ecrcache.config.keypath import toml_key
 from ecrcache.config.upstreams import KINDS, UPSTREAMS, Credentials, upstream
 from ecrcache.secrecy import looks_like_credential
 
@@ -290,5 +291,5 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 
 
 def _key(prefix: str) -> str:
-    """A prefix as a TOML table key (quoted where it needs to be)."""
-    return prefix if re.fullmatch(r"[A-Za-z0-9_-]+", prefix) else f'"{prefix}"'
+    """A prefix as a TOML table key (quoted, and escaped, where it needs to be)."""
+    return toml_key(prefix)

@@ -135,7 +135,7 @@ class Config(StrictModel):
                 raise Problem(
                     f"write the prefix without the trailing slash: {rule.prefix.rstrip('/')!r}",
                     "ECR adds the slash itself",
-                    subpath=f"rules.{key}",
+                    subpath=f"rules.{_key(key)}",
                 )
             cred = rule.credentials
             if cred is None:
@@ -145,7 +145,7 @@ class Config(StrictModel):
                 raise Problem(
                     f"secret {cred.secret!r} is also used by rules.{seen[0]} with other settings",
                     "give the same username and token source in both, or use two secrets",
-                    subpath=f"rules.{key}.credentials",
+                    subpath=f"rules.{_key(key)}.credentials",
                 )
             if seen is None:
                 sources[cred.secret] = (key, cred)
@@ -156,7 +156,7 @@ class Config(StrictModel):
             raise Problem(
                 "only one credential value can be read from standard input",
                 "read the others from env, file or command",
-                subpath=f"rules.{stdin_users[1]}.credentials",
+                subpath=f"rules.{_key(stdin_users[1])}.credentials",
             )
         for key, rule in self.rules.items():
             self._check_ecr_role(key, rule)
@@ -208,7 +208,7 @@ class Config(StrictModel):
         for key, t in self.templates.items():
             if not t.backfill_repositories:
                 continue
-            where = f"templates.{key}.backfill_repositories"
+            where = f"templates.{_key(key)}.backfill_repositories"
             if "ROOT" not in self.rules:
                 raise Problem(
                     "backfill_repositories names repositories only a ROOT rule creates, and "
@@ -253,15 +253,15 @@ class Config(StrictModel):
                 and t.prefix not in cache
             ):
                 out.append(
-                    f"templates.{t.prefix}: no rule has this prefix, so no pull-through cache "
-                    "repository will use it"
+                    f"templates.{_key(t.prefix)}: no rule has this prefix, so no pull-through "
+                    "cache repository will use it"
                 )
         for t in self.templates.values():
             for p in t.backfill_repositories:
                 hit = next((n for n in self.repositories if pattern_regex(p).fullmatch(n)), None)
                 if hit is not None:
                     out.append(
-                        f"templates.{t.prefix}.backfill_repositories: {p!r} matches the "
+                        f"templates.{_key(t.prefix)}.backfill_repositories: {p!r} matches the "
                         f"application repository {hit!r}, which backfill leaves alone"
                     )
         if cache and not self.templates and self.spoke is None:
@@ -284,7 +284,7 @@ class Config(StrictModel):
             raise Problem(
                 f"an ECR upstream in another account ({other}) needs role_arn",
                 "a role in this account that pullthroughcache.ecr.amazonaws.com can assume",
-                subpath=f"rules.{key}.role_arn",
+                subpath=f"rules.{_key(key)}.role_arn",
             )
         if rule.role_arn is not None and self.account_id is not None:
             m = ROLE_ARN_RE.match(rule.role_arn)
@@ -293,7 +293,7 @@ class Config(StrictModel):
                     "the role must be in this registry's account "
                     f"({self.account_id}), not {m.group(2)}",
                     "ECR only assumes a custom role from the account the rule is in",
-                    subpath=f"rules.{key}.role_arn",
+                    subpath=f"rules.{_key(key)}.role_arn",
                 )
 
     @property

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ecrcache import interrupts
 from ecrcache.aws import Clients, aws_errors
 from ecrcache.cost.report import APPLICATION, UNMANAGED, Repository, classify, groups_of, is_stale
 
@@ -151,11 +152,15 @@ def run_prune(
                     repositoryName=d.repository, force=bool(d.first or d.then)
                 )
             repos.append(d.repository)
+            interrupts.record_applied(f"deleted repository {d.repository}")
         else:
             for digests in (d.first, d.then):
                 n, failed = _delete_images(clients, d.repository, digests)
                 deleted += n
                 failures += failed
+                if n:  # the ledger a Ctrl-C reports
+                    images = "1 image" if n == 1 else f"{n} images"
+                    interrupts.record_applied(f"deleted {images} in {d.repository}")
         if on_repository is not None:
             on_repository(d.repository)
     return PruneResult(deleted, tuple(repos), tuple(failures))

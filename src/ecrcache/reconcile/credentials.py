@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from ecrcache.config.rules import ValueSource
@@ -131,6 +131,21 @@ class SecretValues:
     values: Mapping[str, SecretValue | None]
     unavailable: Mapping[str, str]  # secret name -> reason (e.g. "DOCKERHUB_TOKEN is not set")
     placeholders: tuple[str, ...] = ()  # sandbox only
+    placeholder_reasons: Mapping[str, str] = field(default_factory=dict)  # why each stands in
+
+    def settled(self, existing: Collection[str]) -> SecretValues:
+        """The sandbox's placeholders stand in only for secrets that do not exist yet (so the
+        sandbox can create them without a token). An existing secret whose token is not set is
+        treated as on a real account: its value is not checked and is left as it is."""
+        drop = [n for n in self.placeholders if n in existing]
+        if not drop:
+            return self
+        return replace(
+            self,
+            values={**self.values, **dict.fromkeys(drop)},
+            unavailable={**self.unavailable, **{n: self.placeholder_reasons[n] for n in drop}},
+            placeholders=tuple(n for n in self.placeholders if n not in existing),
+        )
 
 
 def read_secret_values(
@@ -144,6 +159,7 @@ def read_secret_values(
     values: dict[str, SecretValue | None] = {}
     unavailable: dict[str, str] = {}
     placeholders: list[str] = []
+    reasons: dict[str, str] = {}
     for key, rule in config.rules.items():
         cred = rule.credentials
         if cred is None or not cred.managed or cred.secret in values:
@@ -160,6 +176,7 @@ def read_secret_values(
         except Unavailable as why:
             if sandbox:
                 placeholders.append(cred.secret)
+                reasons[cred.secret] = str(why)
                 user = cred.username if isinstance(cred.username, str) else "sandbox"
                 values[cred.secret] = SecretValue.of(secret_json(user, SANDBOX_PLACEHOLDER))
                 continue
@@ -167,4 +184,4 @@ def read_secret_values(
             unavailable[cred.secret] = str(why)
             continue
         values[cred.secret] = SecretValue.of(secret_json(username, token))
-    return SecretValues(values, unavailable, tuple(placeholders))
+    return SecretValues(values, unavailable, tuple(placeholders), reasons)

@@ -71,6 +71,7 @@ def make_plan(
     local = local_view(config)  # a spoke's rules are the hub's: no secrets to read for them
     values = read_secret_values(local, reader, sandbox=clients.sandbox)
     live = read_live(clients, live_scope(config, values, prune=prune), progress=progress)
+    values = values.settled(frozenset(live.secrets))  # sandbox: placeholders only to create
     # A rule the config no longer declares stays in place without --prune, and with it when it
     # is not provably ecrcache's (ownership.py): it still serves pulls, so the policies keep
     # granting on its prefix.

@@ -7,6 +7,7 @@ where every process listing would show it, and never into a message or exception
 from __future__ import annotations
 
 import base64
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
@@ -89,6 +90,14 @@ def docker_login(
 def helm_login(token: RegistryToken, *, helm: str = "helm", run: Runner = subprocess.run) -> str:
     """``helm registry login --password-stdin``, so Helm can pull OCI charts from the registry."""
     return _login_cli([helm, "registry", "login"], token, tool="helm", run=run)
+
+
+def login_command(token: RegistryToken, *, tool: str) -> str:
+    """The command ``docker_login`` or ``helm_login`` runs for ``token``, as a shell line (the
+    password goes on its stdin, so the line holds none)."""
+    prefix = ["helm", "registry", "login"] if tool == "helm" else ["docker", "login"]
+    argv = [*prefix, "--username", token.username, "--password-stdin", token.registry]
+    return " ".join(shlex.quote(a) for a in argv)
 
 
 def _login_cli(prefix: list[str], token: RegistryToken, *, tool: str, run: Runner) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecrcache import interrupts
 from ecrcache.errors import EXIT_FAILURE, EcrcacheError
 from ecrcache.registry import Platform, RegistryError, RegistryNotFoundError
 from ecrcache.registry.pullers import (
@@ -54,6 +55,7 @@ def test_pull(
     attempts: list[Attempt] = []
     if simulate is not None:
         simulate()
+        interrupts.record_applied(f"simulated pull of {target.image}")
         method = "simulated"
     else:
         assert pull is not None
@@ -119,12 +121,14 @@ test_pull.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, d
 
 def _attempt(pull: Puller, label: str, target: Target) -> Attempt:
     try:
-        return pull(label)
+        attempt = pull(label)
     except RegistryError as exc:
         hint = exc.hint
         if isinstance(exc, RegistryNotFoundError) and target.digest:
             hint = DIGEST_HINT
         raise type(exc)(f"{label} pull: {exc.message}", hint=hint, status=exc.status) from exc
+    interrupts.record_applied(f"{label} pull of {target.image}")  # a cold pull fills the cache
+    return attempt
 
 
 def _verification_warnings(v: Verification, *, simulated: bool) -> list[str]:

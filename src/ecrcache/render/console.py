@@ -6,7 +6,6 @@ tokens, rewritten text) never goes through rich: it wraps lines.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,16 +13,23 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
-
-def _color_allowed(no_color: bool) -> bool:
-    return not no_color and not os.environ.get("NO_COLOR")
+from ecrcache import nextcommand
+from ecrcache.render import colour
 
 
 def console(out: TextIO | None = None, *, no_color: bool = False) -> Console:
-    """A rich console on ``out`` (default stdout) that honours --no-color and NO_COLOR."""
+    """A rich console on ``out`` (default stdout) that honours --no-color and NO_COLOR.
+
+    Without colour it writes no style at all: rich's ``no_color`` alone drops colours but
+    keeps bold and dim, which are escape sequences too (and FORCE_COLOR would send them into
+    a pipe). Nor does it redraw progress bars or spinners in place, which takes cursor escapes:
+    plain output is plain text, whatever FORCE_COLOR or the terminal say."""
+    plain = not colour.allowed(no_color=no_color)
     return Console(
         file=out if out is not None else sys.stdout,
-        no_color=not _color_allowed(no_color),
+        no_color=plain,
+        color_system=None if plain else "auto",
+        force_terminal=False if plain else None,
         highlight=False,
         emoji=False,  # ":secret:" in an ARN must not become an emoji
         soft_wrap=True,
@@ -34,22 +40,39 @@ def err_console(*, no_color: bool = False) -> Console:
     return console(sys.stderr, no_color=no_color)
 
 
+_live_displays = 0  # progress bars on stderr now: the wait spinner (render/waiting.py) stays away
+
+
+def live_display_active() -> bool:
+    return _live_displays > 0
+
+
+@contextmanager
+def live_display() -> Iterator[None]:
+    global _live_displays
+    _live_displays += 1
+    try:
+        yield
+    finally:
+        _live_displays -= 1
+
+
 def error_line(message: str, hint: str | None = None, *, details: tuple[str, ...] = ()) -> None:
     """One line on stderr, and a hint on the next: the only way a failure reaches the user."""
     c = err_console()
     c.print(f"[bold red]Error:[/] {_escape(message)}")
     if hint:
-        c.print(f"[dim]Hint:[/] {_escape(hint)}")
+        c.print(f"[dim]Hint:[/] {_escape(nextcommand.for_run(hint))}")
     for line in details:
         c.print(f"[bold red]Error:[/] {_escape(line)}")
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]Warning:[/] {_escape(message)}")
+    err_console().print(f"[yellow]Warning:[/] {_escape(nextcommand.for_run(message))}")
 
 
 def note(message: str) -> None:
-    err_console().print(f"[dim]{_escape(message)}[/]")
+    err_console().print(f"[dim]{_escape(nextcommand.for_run(message))}[/]")
 
 
 def _escape(text: str) -> str:
@@ -240,13 +263,16 @@ def apply_progress(total: int, *, enabled: bool = True) -> Iterator[Callable[[st
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console(),
-        transient=True,
-    ) as progress:
+    with (
+        live_display(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console(),
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task("applying", total=total)
 
         def on_event(event: str, change: Any) -> None:

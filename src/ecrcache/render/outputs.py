@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
+from ecrcache import nextcommand
 from ecrcache.config.upstreams import upstream
 from ecrcache.render.console import _escape, console
 from ecrcache.render.tables import Column, print_table
@@ -22,7 +23,9 @@ def render_outputs(o: Outputs, out: TextIO, *, no_color: bool = False) -> None:
     c.print(f"[bold]Log in[/]     {_escape(o.login_command)}")
     c.print(f"           or: {_escape(o.ecrcache_login)}")
     if o.ci_policy_name is not None:
-        arn = o.ci_policy_arn or f"{o.ci_policy_name}: not created yet (`ecrcache apply` makes it)"
+        arn = o.ci_policy_arn or nextcommand.for_run(
+            f"{o.ci_policy_name}: not created yet (`ecrcache apply` makes it)"
+        )
         c.print(f"[bold]CI policy[/]  {_escape(arn)}")
     if not o.pull_prefixes:
         c.print("\nNo pull-through cache rules in the config.")

@@ -7,11 +7,12 @@ items than the terminal has lines (a screenful), so a small plan prints exactly 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from ecrcache.render.console import err_console
+from ecrcache.render.console import err_console, live_display
 
 ReadProgress = Callable[[str, int, int], None]  # (what, done, total), as reconcile.bounded
 
@@ -26,20 +27,26 @@ def read_progress(*, enabled: bool = True) -> Iterator[ReadProgress]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     screenful = max(c.size.height, 1)
-    with Progress(
+    progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         console=c,
         transient=True,
-    ) as progress:
-        tasks: dict[str, Any] = {}
+    )
+    tasks: dict[str, Any] = {}
+    lock = threading.Lock()
+    with ExitStack() as shown:
 
         def on_progress(what: str, done: int, total: int) -> None:
             if total <= screenful:
                 return
-            if what not in tasks:
-                tasks[what] = progress.add_task(what, total=total)
+            with lock:
+                if not tasks:  # the first bar: only now does the display take the terminal
+                    shown.enter_context(live_display())
+                    shown.enter_context(progress)
+                if what not in tasks:
+                    tasks[what] = progress.add_task(what, total=total)
             progress.update(tasks[what], completed=done, total=total)
 
         yield on_progress

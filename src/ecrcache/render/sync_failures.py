@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
+from ecrcache import nextcommand
 from ecrcache.cost.sync_failures import WINDOW_HOURS, SyncFailures
 from ecrcache.render.console import _escape, console
 from ecrcache.render.tables import Column, print_table
@@ -43,5 +44,6 @@ def render_sync_failures(
     )
     c.print(
         "[dim]an expired or wrong upstream token is the most common cause: "
-        "`ecrcache doctor --check secret`[/]"
+        + nextcommand.for_run("`ecrcache doctor --check secret`")
+        + "[/]"
     )

@@ -83,11 +83,21 @@ class Reference:
         return Reference(domain, path, self.tag, self.digest)
 
 
+class _InvalidReference(InvalidReferenceError):
+    """Keeps the reason apart from the quoted input, so a caller can report it against another
+    spelling of the input without cutting the message apart (the input may hold ": ")."""
+
+    def __init__(self, s: str, reason: str) -> None:
+        super().__init__(
+            f"invalid image reference {s!r}: {reason}",
+            hint="write [registry/]repository[:tag][@digest], e.g. nginx:1.27 or "
+            "quay.io/org/app:v1",
+        )
+        self.reason = reason
+
+
 def _invalid(s: str, what: str) -> InvalidReferenceError:
-    return InvalidReferenceError(
-        f"invalid image reference {s!r}: {what}",
-        hint="write [registry/]repository[:tag][@digest], e.g. nginx:1.27 or quay.io/org/app:v1",
-    )
+    return _InvalidReference(s, what)
 
 
 def validate_digest(s: str, digest: str) -> None:
@@ -159,9 +169,9 @@ def parse_normalized(s: str) -> Reference:
         raise _invalid(s, f"repository name ({remote}) must be lowercase")
     try:
         ref = parse(f"{domain}/{remainder}")
-    except InvalidReferenceError as exc:
+    except _InvalidReference as exc:
         # Report against what the user wrote, not the expanded form.
-        raise _invalid(s, exc.message.split(": ", 1)[1]) from None
+        raise _invalid(s, exc.reason) from None
     return ref
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from ecrcache import interrupts
 from ecrcache.errors import EcrcacheError
 from ecrcache.registry import Descriptor, Manifest, Platform, RegistryClient, RegistryError
 from ecrcache.registry.pull import pull_image
@@ -78,6 +79,8 @@ def warm_images(
                 for future in as_completed(futures):
                     result = future.result()
                     results[futures[future]] = result
+                    if result.status == "cached-now":  # the ledger a Ctrl-C reports
+                        interrupts.record_applied(f"cached {result.reference}")
                     if on_done is not None:
                         on_done(result)
             except BaseException:

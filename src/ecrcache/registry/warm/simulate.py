@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from ecrcache import interrupts
 from ecrcache.errors import EcrcacheError
 from ecrcache.registry import Platform
 from ecrcache.registry.warm.inspect import CacheInspector
@@ -40,6 +41,8 @@ def simulate_images(
     for job in jobs:
         result = _simulate_one(job, inspector, account_id, region, names)
         results.append(result)
+        if result.status == "cached-now":  # the ledger a Ctrl-C reports
+            interrupts.record_applied(f"cached {result.reference}")
         if on_done is not None:
             on_done(result)
     failures = getattr(inspector, "failures", ())
