@@ -41,7 +41,9 @@ SERVER = """
 import sys
 from pathlib import Path
 from ecrcache.sandbox.serve import sandbox_server
-with sandbox_server(port=0, state_path=Path(sys.argv[1]), serial=sys.argv[2] == "serial") as s:
+log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+serial = sys.argv[2] == "serial"
+with sandbox_server(port=0, state_path=Path(sys.argv[1]), log=log, serial=serial) as s:
     print(s.url, flush=True)
     s.serve_forever()
 """
@@ -104,9 +106,10 @@ def ecrcache(url: str, cfg: Path, *args: str) -> float:
 
 
 def round_of(mode: str, work: Path, cfg: Path, n: int) -> tuple[float, int]:
-    """Apply time after start-up, and how many saves the server logged (the new server only)."""
+    """Apply time after start-up, and how many state writes the server logged."""
     state = work / f"state-{mode.replace('/', '_')}-{n}"
-    proc, url = start(mode, state, work / f"serve-{n}.log")
+    log = work / f"serve-{mode.replace('/', '_')}-{n}.log"
+    proc, url = start(mode, state, log)
     try:
         startup = ecrcache(url, cfg, "validate")
         wall = ecrcache(url, cfg, "apply", "--yes")
@@ -116,7 +119,7 @@ def round_of(mode: str, work: Path, cfg: Path, n: int) -> tuple[float, int]:
     check = ecrcache_repositories(state)
     if check != cfg_apps(cfg):
         raise SystemExit(f"{mode}: the state holds {check} application repositories")
-    return wall - startup, check
+    return wall - startup, log.read_text().count(" (saved)")
 
 
 def cfg_apps(cfg: Path) -> int:
@@ -157,9 +160,13 @@ def main() -> int:
         cfg.write_text(config_toml(apps))
         for n in range(rounds):
             for mode in modes if n % 2 == 0 else reversed(modes):
-                wall, _ = round_of(mode, work, cfg, n)
+                wall, saves = round_of(mode, work, cfg, n)
                 times[mode].append(wall)
-                print(f"  round {n + 1} {mode:10} apply of {apps}: {wall:6.2f} s", flush=True)
+                print(
+                    f"  round {n + 1} {mode:10} apply of {apps}: {wall:6.2f} s, "
+                    f"{saves} state writes",
+                    flush=True,
+                )
     new = times["threaded"]
     for mode in modes[1:]:
         old = times[mode]
