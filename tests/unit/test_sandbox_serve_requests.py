@@ -98,7 +98,10 @@ class _RecordingSaver(StateSaver):
         self.events = events
         self.fail = fail
 
-    def save(self) -> bool:
+    def encode(self) -> bytes:
+        return b"state"
+
+    def write(self, data: bytes) -> bool:
         self.events.append("save")
         if self.fail:
             raise OSError(28, "No space left on device")
@@ -112,7 +115,9 @@ def _run(app: StateKeepingApp, environ: dict[str, Any], events: list[str]) -> tu
         events.append("answer")
         got.append(status)
 
-    body = b"".join(app(environ, start_response))
+    answer = app(environ, start_response)
+    body = b"".join(answer)
+    getattr(answer, "close", lambda: None)()  # as a WSGI server does, once it is sent
     return got[0], body
 
 

@@ -27,6 +27,7 @@ from ecrcache.policy.policies import PULLER_SID, ci_policy, puller_statements
 from ecrcache.reconcile.import_monitoring import monitoring_section
 from ecrcache.reconcile.import_toml import lifecycle_keys, pretty_json
 from ecrcache.reconcile.live import LiveScope
+from ecrcache.reconcile.live_managed import list_managed_repositories
 from ecrcache.reconcile.live_monitoring import discover_monitoring, read_monitoring
 from ecrcache.reconcile.live_policies import read_iam_policies, read_registry_policy, read_scanning
 from ecrcache.reconcile.live_repositories import (
@@ -87,7 +88,10 @@ def import_config(
     )
 
 
-def read_account(clients: Clients, *, ci_policy_name: str) -> Account:
+def read_account(clients: Clients, *, ci_policy_name: str, tag_listing: bool = True) -> Account:
+    """The account's kinds. ``tag_listing=False`` is the old path, one ListTagsForResource per
+    repository outside the rules' prefixes, kept as the baseline the benchmark and the
+    equivalence test compare with (benchmarks/bench_import.py)."""
     # Secret names from the rules' full ARNs; each secret read by name (DescribeSecret): the
     # ListSecrets listing may miss changes of the last five minutes, and import often runs
     # right after a change.
@@ -95,8 +99,15 @@ def read_account(clients: Clients, *, ci_policy_name: str) -> Account:
     secrets = read_named_secrets(clients, frozenset(r.credential for r in rules if r.credential))
     named = frozenset(r.prefix for r in rules if r.prefix != "ROOT")
     repos = read_repositories(clients)
-    # ROOT is left out of the scope so that managed repositories are found (and reported).
-    app = read_app_repositories(clients, repos, LiveScope(cache_prefixes=named))
+    # ecrcache's repositories from the tagging listing (a few pages, not one ListTagsForResource
+    # per repository); their tags are read again one by one (confirm_discovered), as the listing
+    # may lag behind a tag change. ROOT is left out of the scope so that they are all found.
+    app = read_app_repositories(
+        clients,
+        repos,
+        LiveScope(cache_prefixes=named, confirm_discovered=True),
+        listed=list_managed_repositories(clients) if tag_listing else None,
+    )
     mine = {r.name for r in app}
     others = tuple(
         n for n in sorted(repos) if n not in mine and not any(n.startswith(p + "/") for p in named)

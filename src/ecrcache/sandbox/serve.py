@@ -4,11 +4,18 @@ moto's own WSGI application (every service moto has, ecrcache's ECR extension in
 a small middleware, ``StateKeepingApp``, that makes it the same simulated account as
 ``--sandbox``:
 
-- requests run one at a time (moto's backends are not written for concurrent writers, and a
-  snapshot must not see half a request);
+- requests are taken concurrently (werkzeug's threaded server, as moto's ThreadedMotoServer),
+  but each one's dispatch into moto runs alone: moto 5.2's backends lock only their own
+  creation (``moto.core.base_backend.backend_lock``) and the Flask app's
+  (``DomainDispatcherApplication.lock``), not their models (ECR's CreateRepository checks the
+  name, then inserts), and a snapshot must not see half a request. What overlaps is the rest:
+  reading and parsing requests, sending responses, and writing the state file;
 - after every request that can change the account, the whole state is saved (atomically, see
   ``statefile.write_bytes``) *before* the response is sent: whatever a client was told happened
-  survives a crash, SIGKILL or Ctrl-C, and the file always holds a whole state, old or new;
+  survives a crash, SIGKILL or Ctrl-C, and the file always holds a whole state, old or new.
+  Saves are group commits (``_commit``): one writer at a time, each writing a snapshot taken
+  under the dispatch lock, and a request whose change a save already holds does not write
+  again, so concurrent changes share one fsync and none is lost;
 - the server holds the state's lock for its whole life, and announces its endpoint in the lock
   file: a ``--sandbox`` run meanwhile is refused at once, naming the endpoint to use instead
   (``runtime._locked``). Both sides reloading on change was the alternative; it would stall the
@@ -126,7 +133,14 @@ class StateSaver:
             self.save()
 
     def save(self) -> bool:
-        data = self._statefile.encode(self._statefile.snapshot())
+        return self.write(self.encode())
+
+    def encode(self) -> bytes:
+        """The state file's content now (take it while no request changes the backends)."""
+        return self._statefile.encode(self._statefile.snapshot())
+
+    def write(self, data: bytes) -> bool:
+        """Write ``data`` unless the file holds it already (one writer at a time)."""
         if data == self._last:
             return False
         self._statefile.write_bytes(self.path, data)
@@ -135,7 +149,9 @@ class StateSaver:
 
 
 class StateKeepingApp:
-    """WSGI middleware: one request at a time, and the state saved before a change is answered."""
+    """WSGI middleware: one dispatch into moto at a time, and the state saved before a change
+    is answered. ``serial`` holds the dispatch lock through the save too, as the server did
+    before it served concurrently (the benchmark's baseline, benchmarks/bench_serve.py)."""
 
     def __init__(
         self,
@@ -144,48 +160,103 @@ class StateKeepingApp:
         log: Log,
         *,
         debug: bool = False,
+        serial: bool = False,
     ) -> None:
         self._app = app
         self._saver = saver
         self._log = log
         self._debug = debug
-        self._lock = threading.Lock()
+        self._serial = serial
+        self._dispatch = threading.RLock()  # moto's backends; re-entered by a serial save
+        self._save_lock = threading.Lock()  # one writer of the state file at a time
+        self._changed = 0  # changing requests dispatched so far
+        self._saved = 0  # of those, how many the state file holds
+        self._idle = threading.Condition()
+        self._in_flight = 0
         self._closing = False
 
     def close(self, timeout: float = _STOP_WAIT_S) -> bool:
-        """Refuse further requests; wait for the one in progress (saved before it answers)."""
-        self._closing = True
-        if self._lock.acquire(timeout=timeout):
-            self._lock.release()
-            return True
-        return False
+        """Refuse further requests; wait for those in progress (saved before they answer)."""
+        with self._idle:
+            self._closing = True
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         service, op = operation(environ)
         changes = may_change_state(environ, op)
-        with self._lock:
+        with self._idle:
             if self._closing:
                 return _plain(start_response, "503 Service Unavailable", "the sandbox is stopping")
-            note = ""
-            try:
-                status, headers, body = _call(self._app, environ)
-            except Exception as exc:  # a gap in moto or the extension: one line, not a page
-                note = f" ({_where(exc)})"
-                if self._debug:
-                    self._log("".join(traceback.format_exception(exc)).rstrip())
-                status, headers, body = _error("500 Internal Server Error", exc)
+            self._in_flight += 1
+        try:
+            status, headers, body, note = self._handle(environ, changes)
+            name = ".".join(p for p in (service, op) if p)
+            name = name or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            self._log(f"{time.strftime('%H:%M:%S')} {name} {status.split(' ', 1)[0]}{note}")
+            start_response(status, headers)
+        except BaseException:
+            self._done()
+            raise
+        # in flight until the server has sent it and closes the answer (PEP 3333): a stop
+        # waits for that, not only for the save
+        return _Answer(body, self._done)
+
+    def _done(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def _handle(self, environ: dict[str, Any], changes: bool) -> tuple[str, Any, bytes, str]:
+        with contextlib.ExitStack() as held:
+            if self._serial:
+                held.enter_context(self._dispatch)
+            note, mine = "", 0
+            with self._dispatch:
+                try:
+                    status, headers, body = _call(self._app, environ)
+                except Exception as exc:  # a gap in moto or the extension: one line, not a page
+                    note = f" ({_where(exc)})"
+                    if self._debug:
+                        self._log("".join(traceback.format_exception(exc)).rstrip())
+                    status, headers, body = _error("500 Internal Server Error", exc)
+                if changes:
+                    self._changed += 1
+                    mine = self._changed
             if changes:
                 try:
-                    note += " (saved)" if self._saver.save() else ""
+                    note += " (saved)" if self._commit(mine) else ""
                 except Exception as exc:  # the change is in memory only: do not acknowledge it
                     why = exc.strerror if isinstance(exc, OSError) else _where(exc)
                     self._log(f"cannot save the sandbox state {self._saver.path}: {why}")
                     status, headers, body = _error("500 Internal Server Error", exc)
-        name = ".".join(p for p in (service, op) if p)
-        name = name or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
-        self._log(f"{time.strftime('%H:%M:%S')} {name} {status.split(' ', 1)[0]}{note}")
-        start_response(status, headers)
-        return [body]
+        return status, headers, body, note
+
+    def _commit(self, change: int) -> bool:
+        """Make the state file hold change number ``change``; True if this call wrote it.
+        A save snapshots every change dispatched so far, so one waiting behind another
+        writer usually finds its change written already."""
+        with self._save_lock:
+            if self._saved >= change:
+                return False
+            with self._dispatch:  # a whole state: no request half-way through moto
+                upto = self._changed
+                data = self._saver.encode()
+            wrote = self._saver.write(data)  # the fsync, while other requests run
+            self._saved = upto
+            return wrote
+
+
+class _Answer(list[bytes]):
+    """A response body whose ``close`` (called once by the WSGI server) runs ``done``."""
+
+    def __init__(self, body: bytes, done: Callable[[], None]) -> None:
+        super().__init__([body])
+        self._on_close: Callable[[], None] | None = done
+
+    def close(self) -> None:
+        done, self._on_close = self._on_close, None
+        if done is not None:
+            done()
 
 
 def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, Any, bytes]:
@@ -273,11 +344,17 @@ class SandboxServer:
 
 @contextlib.contextmanager
 def sandbox_server(
-    *, port: int, state_path: Path, log: Log | None = None, debug: bool = False
+    *,
+    port: int,
+    state_path: Path,
+    log: Log | None = None,
+    debug: bool = False,
+    serial: bool = False,
 ) -> Iterator[SandboxServer]:
     """Take the state's lock, load the saved account, listen on 127.0.0.1:``port``; on exit
-    wait for the request in progress, save, and release the lock. SandboxError (one line, a
-    hint) when the state is held or unreadable, or the port cannot be had."""
+    wait for the requests in progress (saved and answered), save, and release the lock.
+    SandboxError (one line, a hint) when the state is held or unreadable, or the port cannot
+    be had. ``serial``: the old one-request-at-a-time server (the benchmark's baseline)."""
     from ecrcache.sandbox import runtime
 
     runtime._require_moto()
@@ -303,6 +380,7 @@ def sandbox_server(
             saver,
             log or (lambda _: None),
             debug=debug,
+            serial=serial,
         )
         try:
             httpd = make_server(
