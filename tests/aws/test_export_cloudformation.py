@@ -210,16 +210,22 @@ def matched(
     cfg: Config,
     env: dict[str, str],
     parameters: dict[str, str],
+    *,
+    account: str = ACCOUNT,
 ) -> dict[tuple[str, str | None], dict[str, Any]]:
-    """Apply ``cfg``; assert the template declares the same resources with the same properties
-    (both ways: none missing, none extra). ``parameters``: the stack's parameter values by
-    suffix. Returns the resources, as apply sent them."""
+    """Apply ``cfg`` (``session``: in ``account``); assert the template declares the same
+    resources with the same properties (both ways: none missing, none extra). ``parameters``:
+    the stack's parameter values by suffix. Returns the resources, as apply sent them."""
     calls = capture_apply(session, cfg, env)
     template = cloudformation_template(cfg, region=REGION)
     sm = session.client("secretsmanager")
-    managed = [c.secret for c in _creds(cfg) if c.managed]
+    managed = [  # the secrets the stack makes: their Ref is their ARN
+        r["Properties"]["Name"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SecretsManager::Secret"
+    ]
     names = {
-        "AWS::AccountId": ACCOUNT,
+        "AWS::AccountId": account,
         **{n: sm.describe_secret(SecretId=n)["ARN"] for n in managed},
         **{
             p: value
@@ -235,10 +241,6 @@ def matched(
     for resource in want:
         assert have[resource] == want[resource], resource  # the same properties, both ways
     return want
-
-
-def _creds(cfg: Config) -> list[Any]:
-    return [r.credentials for r in cfg.rule_list if r.credentials is not None]
 
 
 def test_the_example_template_declares_what_apply_sends(aws: boto3.session.Session) -> None:

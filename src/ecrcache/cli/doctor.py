@@ -170,12 +170,14 @@ def _env(
     region_source: str,
     root: Path,
 ) -> Env:
+    from ecrcache.cli.doctor_hub import hub_clients
     from ecrcache.doctor.context import build_context
     from ecrcache.doctor.env import Env, Live, MachinePaths
     from ecrcache.doctor.fixes import Commands
     from ecrcache.registry.dockerconfig import default_config_path
 
     live = Live(clients) if clients is not None else None
+    hub, hub_unreadable = hub_clients(opts, config) if clients is not None else (None, None)
     context = build_context(
         clients=clients,
         live=live,
@@ -206,5 +208,7 @@ def _env(
         config=config,
         config_error=config_error,
         clients=clients,
+        hub_clients=hub,
+        hub_unreadable=hub_unreadable,
         _live=live,
     )

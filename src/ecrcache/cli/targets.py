@@ -47,6 +47,8 @@ class Active:
     target: Target
     make_clients: Callable[[], Clients] | None = None
     _clients: Clients | None = None
+    # another target's clients, from the same base session (doctor reads a spoke's hub)
+    clients_of: Callable[[Target], Clients] | None = None
 
     def clients(self) -> Clients:
         if self._clients is None:
@@ -208,12 +210,15 @@ class Captured:
 
 @contextlib.contextmanager
 def as_target(
-    target: Target, make_clients: Callable[[], Clients] | None, sink: Captured
+    target: Target,
+    make_clients: Callable[[], Clients] | None,
+    sink: Captured,
+    clients_of: Callable[[Target], Clients] | None = None,
 ) -> Iterator[None]:
     """Run the block as ``target`` in this thread, its output kept in ``sink``."""
     out, err = io.StringIO(), io.StringIO()
     _CAPTURE.buffers = (out, err)
-    token = _ACTIVE.set(Active(target, make_clients))
+    token = _ACTIVE.set(Active(target, make_clients, clients_of=clients_of))
     try:
         yield
     finally:
@@ -281,16 +286,19 @@ def run_each(
 
         def work(target: Target) -> Captured:
             sink = sinks[target.name]
-            make = None
+            make = clients_of = None
             if base is not None:
                 session = base
 
-                def make() -> Clients:
+                def clients_of(t: Target) -> Clients:
                     return target_clients(
-                        session, target, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox
+                        session, t, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox
                     )
 
-            with as_target(target, make, sink):
+                def make() -> Clients:
+                    return clients_of(target)
+
+            with as_target(target, make, sink, clients_of):
                 sink.code = body()
             return sink
 

@@ -111,6 +111,8 @@ def hub_first_pull(env: Env) -> Finding:
         )
     hub_side, unseen = _hub_policies(env)
     notes = [f"the hub's {what}: not visible from here, taken as allowing" for what in unseen]
+    if unseen and env.hub_unreadable:
+        notes.append(env.hub_unreadable)
     denied: dict[str, list[_Denied]] = {}
     for text in principals:
         p = Principal.parse(text, partition=partition(env.region))
@@ -168,7 +170,13 @@ def hub_first_pull(env: Env) -> Finding:
             f"this account's side allows first pulls through {hub}; the hub's "
             + " and ".join(unseen)
             + " could not be read",
-            Fix("run doctor with the hub target (its role), or doctor the hub's config"),
+            Fix(
+                "let this run assume the hub target's role (its trust policy), then run doctor "
+                "again"
+                if env.hub_unreadable
+                else "run doctor with the hub as a target of this config ([targets.NAME] with "
+                'its role, and hub_target = "NAME"), or doctor the hub\'s config'
+            ),
             *notes,
         )
     return passed(

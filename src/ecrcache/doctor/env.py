@@ -142,6 +142,7 @@ class Env:
     root: Path = Path("/")  # doctor --node: the node's filesystem (or a copy of it)
     no_fallback: bool = False  # doctor --node: the node must never fall back to an upstream
     hub_clients: Clients | None = None  # a spoke's hub, when doctor may read it (checks_hub)
+    hub_unreadable: str | None = None  # why the hub target's clients could not be made
     _live: Live | None = field(default=None, repr=False)
 
     @property

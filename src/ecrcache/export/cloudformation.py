@@ -19,6 +19,7 @@ import yaml
 from ecrcache.config.rules import CredentialsConfig
 from ecrcache.config.schema import Config
 from ecrcache.reconcile.desired import desired_state, secret_json
+from ecrcache.reconcile.desired_hub import local_view
 from ecrcache.reconcile.resources import MANAGED_TAGS, Repository, Rule, Template
 
 # desired_state writes this where the account ID goes; Fn::Sub fills it in per stack instance.
@@ -41,7 +42,7 @@ def cloudformation_template(config: Config, *, region: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     resources: dict[str, Any] = {}
     secret_refs: dict[str, Any] = {}
-    for cred in _credentials(config):
+    for cred in _credentials(local_view(config)):  # a spoke's secrets are the hub's
         secret_refs[cred.secret] = _secret(cred, ids, params, resources)
     for rule in state.rules.values():
         resources[ids.of("Rule", rule.prefix)] = _resource(

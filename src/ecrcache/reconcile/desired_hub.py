@@ -3,6 +3,7 @@ policies, and the part of a spoke's config its own account holds. See ``policy.h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ecrcache.config.hub_checks import spokes
@@ -16,6 +17,7 @@ from ecrcache.policy.hub import (
     merged_repository_policy,
     spoke_pull_policy,
 )
+from ecrcache.reconcile.changes import Unmanaged
 from ecrcache.reconcile.resources import IamPolicy
 
 SPOKE_NOTE = (
@@ -71,3 +73,52 @@ def spoke_policies(config: Config) -> tuple[IamPolicy, ...]:
         cache_prefixes=sorted(config.cache_prefixes),
     )
     return (IamPolicy(name=config.spoke.pull_policy, document=canonical_text(doc, partition=part)),)
+
+
+def hub_notes(config: Config, unmanaged: Iterable[Unmanaged]) -> tuple[str, ...]:
+    """What a hub's or a spoke's plan says besides its changes (none for other configs).
+
+    A hub: whom its registry policy and templates let pull. A spoke: the rules and templates
+    its own account holds are "not in the configuration" although [rules] may name the same
+    prefixes: those name the hub's."""
+    if config.spoke is not None:
+        own = sorted(u.address for u in unmanaged if u.kind in ("rule", "template"))
+        if not own:
+            return ()
+        return (
+            f"{', '.join(own)}: this account's own, not the hub's: a spoke's [rules] and "
+            "[templates] describe the hub's, so these count as not in the configuration here "
+            "(pulls go through the hub)",
+        )
+    hub = config.hub
+    if hub is None:
+        return ()
+    named = []
+    if hub.spoke_accounts:
+        named.append(_few("account", sorted(hub.spoke_accounts)))
+    if hub.spoke_principals:
+        named.append(_few("role", sorted(hub.spoke_principals)))
+    if hub.organization_id:
+        paths = hub.organizational_unit_paths
+        named.append(
+            f"the organization {hub.organization_id}"
+            + (f" ({_few('path', sorted(paths))})" if paths else "")
+        )
+    ptc = sorted(p for p, t in config.templates.items() if "PULL_THROUGH_CACHE" in t.applied_for)
+    note = (
+        f"hub for {' and '.join(named)}: the registry policy lets them make first pulls under "
+        f"{', '.join(sorted(config.cache_prefixes)) or 'no prefix yet'}"
+    )
+    if ptc:
+        note += (
+            f"; the creation template(s) {', '.join(ptc)} give the repositories a first pull "
+            "creates a policy that lets them pull (repositories cached earlier keep theirs)"
+        )
+    return (note,)
+
+
+def _few(what: str, names: list[str]) -> str:
+    """``account 1``, ``accounts 1, 2, 3``, or ``7 accounts`` past three."""
+    if len(names) > 3:
+        return f"{len(names)} {what}s"
+    return f"{what}{'s' if len(names) > 1 else ''} {', '.join(names)}"

@@ -24,6 +24,7 @@ from ecrcache.errors import ConfigError, EcrcacheError
 from ecrcache.policy.canonical import canonical_statement_text, canonical_text
 from ecrcache.policy.permissions import operations
 from ecrcache.policy.policies import PULLER_SID, ci_policy, puller_statements
+from ecrcache.reconcile.import_hub import hub_section, is_hub_statement, without_spoke_pull
 from ecrcache.reconcile.import_monitoring import monitoring_section
 from ecrcache.reconcile.import_toml import lifecycle_keys, pretty_json
 from ecrcache.reconcile.live import LiveScope
@@ -156,7 +157,11 @@ def build_document(
     rules = {r.prefix: _rule(r, secrets, d) for r in account.rules}
     if rules:
         doc["rules"] = rules
-    templates = {t.prefix: _template(t) for t in account.templates}
+    hub_policy = account.registry_policy.statements if account.registry_policy else ()
+    hub, hub_notes = hub_section(
+        hub_policy, account_id=account_id, region=region, prefixes=sorted(rules)
+    )
+    templates = {t.prefix: _template(t, hub=hub is not None) for t in account.templates}
     for t in account.templates:
         if not template_is_ours(t.description):
             d.note(
@@ -181,6 +186,10 @@ def build_document(
     pullers = _pullers(account, account_id, region, sorted(rules), d)
     if pullers is not None:
         doc["pullers"] = pullers
+    if hub is not None:
+        doc["hub"] = hub
+    for text in hub_notes:
+        d.note(text, at=("hub",) if hub is not None else None)
     if account.ci_policy is not None:
         doc["ci_policy"] = _ci_policy(
             account.ci_policy, account_id, region, sorted(rules), sorted(repositories), d,
@@ -270,8 +279,11 @@ def _settings(
     return body
 
 
-def _template(t: Template) -> dict[str, Any]:
+def _template(t: Template, *, hub: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {}
+    policy = t.repository_policy
+    if hub and policy is not None and "PULL_THROUGH_CACHE" in t.applied_for:
+        policy = without_spoke_pull(policy)  # [hub] gives them back
     if t.applied_for != ("PULL_THROUGH_CACHE",):
         body["applied_for"] = list(t.applied_for)
     text = split_description(t.description)[0]  # ecrcache's marker is not the user's text
@@ -279,8 +291,8 @@ def _template(t: Template) -> dict[str, Any]:
         body["description"] = text
     if t.role_arn is not None:
         body["role_arn"] = t.role_arn
-    if t.repository_policy is not None:
-        body["repository_policy"] = pretty_json(t.repository_policy)
+    if policy is not None:
+        body["repository_policy"] = pretty_json(policy)
     body.update(
         _settings(
             t.tag_mutability,
@@ -324,10 +336,12 @@ def _pullers(
     account: Account, account_id: str, region: str, prefixes: Sequence[str], d: _Doc
 ) -> dict[str, Any] | None:
     policy = account.registry_policy
-    if policy is None or not policy.statements:
+    # the hub's statements for its spokes are [hub]'s (import_hub)
+    ours = tuple(s for s in policy.statements if not is_hub_statement(s)) if policy else ()
+    if not ours:
         return None
     principals: list[str] = []
-    for text in policy.statements:
+    for text in ours:
         st = json.loads(text)
         if st.get("Sid") == PULLER_SID:
             aws = (st.get("Principal") or {}).get("AWS", [])
@@ -347,9 +361,7 @@ def _pullers(
         cache_prefixes=prefixes,
     )
     part = partition(region)
-    if tuple(sorted(canonical_statement_text(s, partition=part) for s in wanted)) != (
-        policy.statements
-    ):
+    if tuple(sorted(canonical_statement_text(s, partition=part) for s in wanted)) != ours:
         d.note(
             "pullers: ecrcache's registry policy statements differ from what these rules and "
             "principals give; apply will rewrite them",

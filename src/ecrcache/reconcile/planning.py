@@ -14,7 +14,7 @@ from ecrcache.reconcile.bounded import Progress, no_progress
 from ecrcache.reconcile.changes import Plan, Safety
 from ecrcache.reconcile.credentials import SecretValues, SourceReader, read_secret_values
 from ecrcache.reconcile.desired import desired_state
-from ecrcache.reconcile.desired_hub import SPOKE_NOTE, local_view
+from ecrcache.reconcile.desired_hub import SPOKE_NOTE, hub_notes, local_view
 from ecrcache.reconcile.live import LiveScope, read_live
 from ecrcache.reconcile.live_monitoring import MonitoringNames
 from ecrcache.reconcile.live_secrets import LISTING_LAG_NOTE
@@ -105,6 +105,7 @@ def make_plan(
         + _kept_monitoring_notes(config, live)
         + _backfill_notes(local, live)
         + _spoke_notes(config)
+        + hub_notes(config, plan.unmanaged)
         + foreign_notes(
             (u for u in plan.unmanaged if not u.ours), prune=prune, sandbox=clients.sandbox
         ),
@@ -183,7 +184,7 @@ def _kept_rule_notes(config: Config, kept: frozenset[str], *, prune: bool) -> tu
     policies = [
         name
         for name, present in (
-            ("registry policy", config.pullers is not None or config.hub is not None),
+            ("registry policy", config.spoke is None and (config.pullers or config.hub)),
             ("CI policy", config.ci_policy is not None),
         )
         if present
@@ -195,7 +196,7 @@ def _kept_rule_notes(config: Config, kept: frozenset[str], *, prune: bool) -> tu
     why = "not provably ecrcache's" if prune else "no --prune"
     return (
         f"{rules}: not in the configuration but left in place ({why}), so the "
-        f"{' and the '.join(policies)} keep granting on {its}",
+        f"{' and the '.join(policies)} keep{'s' if len(policies) == 1 else ''} granting on {its}",
     )
 
 
