@@ -26,7 +26,7 @@ class Clock:
     """botocore's and moto's now, moved by hand."""
 
     def __init__(self) -> None:
-        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.now = datetime.datetime.now(datetime.UTC)
 
     def __call__(self) -> datetime.datetime:
         return self.now
