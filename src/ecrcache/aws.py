@@ -261,13 +261,15 @@ def assume_role_session(
 
     botocore's own refreshable credentials do it, as the AWS CLI does for a ``role_arn``
     profile (botocore.credentials.AssumeRoleProvider): an AssumeRoleCredentialFetcher behind
-    DeferredRefreshableCredentials, which calls AssumeRole again 15 min before expiry (10 min:
-    every thread waits for it). The first call is made here, so a role that cannot be assumed
-    fails this target now. Every key pair got, the first and each refreshed one, is registered
-    secret (``remember``) before any request is signed with it: never logged, printed or put
-    in an error. A role that cannot be assumed (its trust policy does not name the caller, the
-    external ID differs, the role does not exist: STS answers AccessDenied to all three) is one
-    AwsAccessError naming the caller, so the fix can say whom the trust policy must allow.
+    RefreshableCredentials, which call AssumeRole again 15 min before expiry (from 10 min
+    before, every thread waits for it). The first call is made here rather than deferred to
+    the first request (the CLI's DeferredRefreshableCredentials), so a role that cannot be
+    assumed fails this target now, as one error. Every key pair got, the first and each
+    refreshed one, is registered secret (``remember``) before any request is signed with it:
+    never logged, printed or put in an error. A role that cannot be assumed (its trust policy
+    does not name the caller, the external ID differs, the role does not exist: STS answers
+    AccessDenied to all three) is one AwsAccessError naming the caller, so the fix can say whom
+    the trust policy must allow.
     ``clock`` (tests): botocore's notion of now, to expire the credentials without waiting."""
     import botocore.session
 
@@ -299,11 +301,8 @@ def assume_role_session(
             remember(secret)  # whatever text might quote them later is redacted
         return creds
 
-    refreshable = botocore.credentials.DeferredRefreshableCredentials(
-        fetch, "assume-role", **({"time_fetcher": clock} if clock else {})
-    )
     try:
-        refreshable.get_frozen_credentials()  # the first AssumeRole: fails this target now
+        first = fetch()  # the first AssumeRole, now: a role that cannot be assumed fails here
     except botocore.exceptions.ClientError as exc:
         code = error_code(exc)
         if code not in ACCESS_CODES:
@@ -317,12 +316,32 @@ def assume_role_session(
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise translate(exc, f"assume {role_arn}") from None
+    refreshable = botocore.credentials.RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=_parse_expiry(first["expiry_time"]),
+        refresh_using=fetch,
+        method="assume-role",
+        account_id=first.get("account_id"),
+        **({"time_fetcher": clock} if clock else {}),
+    )
+    # A failed refresh is raised to the call that needed it (one line with a hint, as any AWS
+    # error); botocore would also log it at WARNING with a traceback, printed on stderr.
+    logging.getLogger("botocore.credentials").setLevel(logging.ERROR)
     core = botocore.session.Session()
     provider = _Assumed(refreshable)
     core.register_component(
         "credential_provider", botocore.credentials.CredentialResolver([provider])
     )
     return boto3.session.Session(botocore_session=core, region_name=region)
+
+
+def _parse_expiry(value: str) -> datetime.datetime:
+    """The fetcher's ISO 8601 expiry as botocore's refreshable credentials compare it."""
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)  # type: ignore[no-any-return]
 
 
 class _NoCache(dict[str, Any]):
