@@ -341,7 +341,7 @@ def _parse_expiry(value: str) -> datetime.datetime:
     """The fetcher's ISO 8601 expiry as botocore's refreshable credentials compare it."""
     from botocore.utils import parse_timestamp
 
-    return parse_timestamp(value)  # type: ignore[no-any-return]
+    return parse_timestamp(value)
 
 
 class _NoCache(dict[str, Any]):
