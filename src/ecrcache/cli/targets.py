@@ -361,8 +361,26 @@ def report(opts: GlobalOptions, command: str, outcomes: list[TargetOutcome[Captu
             sys.stderr.flush()
         if o.error is not None:
             render_target_error(o.target, o.error)
+    runner = _runner_policy(command, outcomes)
+    if runner is not None:
+        from ecrcache.render.targets import render_runner_policy
+
+        render_runner_policy(sys.stdout, runner, no_color=opts.no_color)
     render_totals(sys.stderr if yaml_out else sys.stdout, totals(outcomes), no_color=opts.no_color)
     return code
+
+
+def _runner_policy(command: str, outcomes: list[TargetOutcome[Captured]]) -> Any:
+    """``outputs``' runner policy: sts:AssumeRole on every target's role (policy.runner)."""
+    if command != "outputs":
+        return None
+    from ecrcache.policy.runner import runner_policy
+
+    return runner_policy(
+        (o.target.assume.role_arn, o.target.assume.external_id)
+        for o in outcomes
+        if o.target.assume is not None
+    )
 
 
 def totals(outcomes: list[TargetOutcome[Captured]], **extra: Any) -> dict[str, Any]:
@@ -408,10 +426,13 @@ def _report_json(command: str, outcomes: list[TargetOutcome[Captured]], code: in
     from ecrcache.result import envelope, write_json
 
     docs = [target_doc(o) for o in outcomes]
+    data: dict[str, Any] = {"targets": docs, "totals": totals(outcomes)}
+    if command == "outputs":
+        data["runner_policy"] = _runner_policy(command, outcomes)
     write_json(
         envelope(
             command,
-            {"targets": docs, "totals": totals(outcomes)},
+            data,
             error=failed_error(outcomes, code),
         ),
         sys.stdout,
