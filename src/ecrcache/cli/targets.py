@@ -272,6 +272,7 @@ def run_each(
 ) -> list[TargetOutcome[Captured]]:
     """``body()`` once per target, as that target, output captured; one outcome each."""
     from ecrcache.reconcile.targets_run import run_targets, target_clients
+    from ecrcache.render.progress import target_lines
 
     with contextlib.ExitStack() as stack:
         base = None
@@ -290,11 +291,17 @@ def run_each(
                         session, target, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox
                     )
 
-            with as_target(target, make, sink):
-                sink.code = body()
+            with lines.running(target.name, command), as_target(target, make, sink):
+                try:
+                    sink.code = body()
+                except BaseException:
+                    lines.finish(target.name, "failed")
+                    raise
+            lines.finish(target.name, "done" if sink.code == 0 else "failed")
             return sink
 
-        with _routed():
+        lines = stack.enter_context(target_lines([t.name for t in targets]))
+        with _routed():  # after the lines: they draw on the real stderr
             outcomes = run_targets(work, targets)
     from ecrcache.reconcile.targets_run import TargetOutcome
 
