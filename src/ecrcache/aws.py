@@ -6,6 +6,7 @@ ecrcache's user agent. Core modules take a ``Clients`` object and never build cl
 
 from __future__ import annotations
 
+import datetime
 import html
 import logging
 import re
@@ -18,6 +19,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 
 from ecrcache import __version__, endpointwait
@@ -313,28 +315,60 @@ def assume_role_session(
     external_id: str | None,
     region: str,
     endpoint_url: str | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
 ) -> boto3.session.Session:
-    """A boto3 Session on ``role_arn``'s temporary credentials, got with ``session``'s.
+    """A boto3 Session on ``role_arn``'s temporary credentials, got with ``session``'s, and got
+    again before they expire: a run longer than the role's session (1 h by default) goes on.
 
-    The credentials go straight into the new session: never logged, printed or put in an
-    error. A role that cannot be assumed (its trust policy does not name the caller, the
-    external ID differs, the role does not exist: STS answers AccessDenied to all three) is one
-    AwsAccessError naming the caller, so the fix can say whom the trust policy must allow."""
+    botocore's own refreshable credentials do it, as the AWS CLI does for a ``role_arn``
+    profile (botocore.credentials.AssumeRoleProvider): an AssumeRoleCredentialFetcher behind
+    RefreshableCredentials, which call AssumeRole again 15 min before expiry (from 10 min
+    before, every thread waits for it). The first call is made here rather than deferred to
+    the first request (the CLI's DeferredRefreshableCredentials), so a role that cannot be
+    assumed fails this target now, as one error. Every key pair got, the first and each
+    refreshed one, is registered secret (``remember``) before any request is signed with it:
+    never logged, printed or put in an error. A role that cannot be assumed (its trust policy
+    does not name the caller, the external ID differs, the role does not exist: STS answers
+    AccessDenied to all three) is one AwsAccessError naming the caller, so the fix can say whom
+    the trust policy must allow.
+    ``clock`` (tests): botocore's notion of now, to expire the credentials without waiting."""
+    import botocore.session
+
     kwargs: dict[str, Any] = {"region_name": region, "config": BOTO_CONFIG}
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     any_session: Any = session
-    sts = any_session.client("sts", **kwargs)
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    extra: dict[str, Any] = {"RoleSessionName": session_name}
     if external_id is not None:
-        params["ExternalId"] = external_id
+        extra["ExternalId"] = external_id
+    source = session.get_credentials()
+    if source is None:
+        raise AwsAccessError(
+            f"cannot assume {role_arn}: no AWS credentials to call AssumeRole with",
+            hint="configure credentials (a profile, the environment, or an instance role)",
+            operation="AssumeRole",
+        )
+    fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
+        client_creator=lambda service, **keys: any_session.client(service, **kwargs, **keys),
+        source_credentials=source,
+        role_arn=role_arn,
+        extra_args=extra,
+        cache=_NoCache(),  # the refreshable credentials hold them; a refresh must call STS
+    )
+
+    def fetch() -> dict[str, Any]:
+        creds: dict[str, Any] = fetcher.fetch_credentials()
+        for secret in (creds["secret_key"], creds["token"]):
+            remember(secret)  # whatever text might quote them later is redacted
+        return creds
+
     try:
-        creds = sts.assume_role(**params)["Credentials"]
+        first = fetch()  # the first AssumeRole, now: a role that cannot be assumed fails here
     except botocore.exceptions.ClientError as exc:
         code = error_code(exc)
         if code not in ACCESS_CODES:
             raise translate(exc, f"assume {role_arn}") from None
-        caller = _caller_arn(sts)
+        caller = _caller_arn(any_session.client("sts", **kwargs))
         raise AwsAccessError(
             f"cannot assume {role_arn}: {code}",
             hint=f"check the role's trust policy allows {caller} and the external id",
@@ -343,14 +377,53 @@ def assume_role_session(
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise translate(exc, f"assume {role_arn}") from None
-    for secret in (creds["SecretAccessKey"], creds["SessionToken"]):
-        remember(secret)  # whatever text might quote them later is redacted
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
+    refreshable = botocore.credentials.RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=_parse_expiry(first["expiry_time"]),
+        refresh_using=fetch,
+        method="assume-role",
+        account_id=first.get("account_id"),
+        **({"time_fetcher": clock} if clock else {}),
     )
+    # A failed refresh is raised to the call that needed it (one line with a hint, as any AWS
+    # error); botocore would also log it at WARNING with a traceback, printed on stderr.
+    logging.getLogger("botocore.credentials").setLevel(logging.ERROR)
+    core = botocore.session.Session()
+    provider = _Assumed(refreshable)
+    core.register_component(
+        "credential_provider", botocore.credentials.CredentialResolver([provider])
+    )
+    return boto3.session.Session(botocore_session=core, region_name=region)
+
+
+def _parse_expiry(value: str) -> datetime.datetime:
+    """The fetcher's ISO 8601 expiry as botocore's refreshable credentials compare it."""
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
+
+
+class _NoCache(dict[str, Any]):
+    """A cache that holds nothing: the fetcher calls AssumeRole on every refresh."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+
+class _Assumed(botocore.credentials.CredentialProvider):
+    """The only credential provider of an assumed role's session: its refreshable credentials
+    (never the environment's or a profile's)."""
+
+    METHOD = CANONICAL_NAME = "assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
 
 
 def _caller_arn(sts: Any) -> str:

@@ -12,7 +12,9 @@ are never interrupted, and ``held()`` outside the main thread does nothing.
 The ledger (``record_applied``/``applied``) lists the changes of the run in the order they were
 made, so an interrupt between two changes, or after the last one, still reports them; whoever
 must persist a change before it is reported done (the ``--sandbox`` state) registers with
-``persisting``.
+``persisting``. Under ``[targets]`` each target's work runs ``in_target(name)``, and its changes
+are listed as ``"<target>: <action> <kind>.<key>"``: the same change can be made in several
+accounts, and which ones were done is what the user must know.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class _RunState:
 
 
 _state = _RunState()
+_target = threading.local()  # the target whose work runs in this thread (run_targets)
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -75,7 +78,19 @@ def record_applied(change: str) -> None:
     see ``persisting``) does so now, before the change is reported done."""
     for persist in tuple(_state.persist):
         persist()
-    _state.applied.append(change)
+    name = getattr(_target, "name", None)
+    _state.applied.append(f"{name}: {change}" if name else change)
+
+
+@contextlib.contextmanager
+def in_target(name: str) -> Iterator[None]:
+    """Within the block (in this thread), changes recorded are the target ``name``'s."""
+    previous = getattr(_target, "name", None)
+    _target.name = name
+    try:
+        yield
+    finally:
+        _target.name = previous
 
 
 @contextlib.contextmanager

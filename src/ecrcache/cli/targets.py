@@ -277,6 +277,7 @@ def run_each(
 ) -> list[TargetOutcome[Captured]]:
     """``body()`` once per target, as that target, output captured; one outcome each."""
     from ecrcache.reconcile.targets_run import run_targets, target_clients
+    from ecrcache.render.progress import target_lines
 
     with contextlib.ExitStack() as stack:
         base = None
@@ -298,11 +299,17 @@ def run_each(
                 def make() -> Clients:
                     return clients_of(target)
 
-            with as_target(target, make, sink, clients_of):
-                sink.code = body()
+            with lines.running(target.name, command), as_target(target, make, sink, clients_of):
+                try:
+                    sink.code = body()
+                except BaseException:
+                    lines.finish(target.name, "failed")
+                    raise
+            lines.finish(target.name, "done" if sink.code == 0 else "failed")
             return sink
 
-        with _routed():
+        lines = stack.enter_context(target_lines([t.name for t in targets]))
+        with _routed():  # after the lines: they draw on the real stderr
             outcomes = run_targets(work, targets)
     from ecrcache.reconcile.targets_run import TargetOutcome
 
@@ -369,8 +376,26 @@ def report(opts: GlobalOptions, command: str, outcomes: list[TargetOutcome[Captu
             sys.stderr.flush()
         if o.error is not None:
             render_target_error(o.target, o.error)
+    runner = _runner_policy(command, outcomes)
+    if runner is not None:
+        from ecrcache.render.targets import render_runner_policy
+
+        render_runner_policy(sys.stdout, runner, no_color=opts.no_color)
     render_totals(sys.stderr if yaml_out else sys.stdout, totals(outcomes), no_color=opts.no_color)
     return code
+
+
+def _runner_policy(command: str, outcomes: list[TargetOutcome[Captured]]) -> Any:
+    """``outputs``' runner policy: sts:AssumeRole on every target's role (policy.runner)."""
+    if command != "outputs":
+        return None
+    from ecrcache.policy.runner import runner_policy
+
+    return runner_policy(
+        (o.target.assume.role_arn, o.target.assume.external_id)
+        for o in outcomes
+        if o.target.assume is not None
+    )
 
 
 def totals(outcomes: list[TargetOutcome[Captured]], **extra: Any) -> dict[str, Any]:
@@ -416,10 +441,13 @@ def _report_json(command: str, outcomes: list[TargetOutcome[Captured]], code: in
     from ecrcache.result import envelope, write_json
 
     docs = [target_doc(o) for o in outcomes]
+    data: dict[str, Any] = {"targets": docs, "totals": totals(outcomes)}
+    if command == "outputs":
+        data["runner_policy"] = _runner_policy(command, outcomes)
     write_json(
         envelope(
             command,
-            {"targets": docs, "totals": totals(outcomes)},
+            data,
             error=failed_error(outcomes, code),
         ),
         sys.stdout,

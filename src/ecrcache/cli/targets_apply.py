@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ecrcache.reconcile.apply import ApplyReport
     from ecrcache.reconcile.planning import PlanResult
     from ecrcache.reconcile.targets_run import TargetOutcome
+    from ecrcache.render.progress import TargetLines
 
 EXIT_CHANGES = 2  # as plan --detailed-exitcode
 
@@ -67,16 +68,39 @@ def plan_targets(
     from ecrcache.reconcile.credentials import SourceReader
     from ecrcache.reconcile.planning import make_plan
     from ecrcache.reconcile.targets_run import run_targets, target_clients
+    from ecrcache.render.progress import target_lines
 
     reader = SourceReader()  # one for all: a value from stdin is read once
 
     def work(target: Target) -> Planned:
         config = target.config  # this target's config (the CI-policy check finds it here)
-        clients = target_clients(base, target, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox)
-        result = make_plan(config, clients, reader=reader, prune=prune, delete_images=delete_images)
+        with lines.running(target.name, "planning") as progress, _failed(lines, target):
+            clients = target_clients(
+                base, target, endpoint_url=opts.endpoint_url, sandbox=opts.sandbox
+            )
+            result = make_plan(
+                config,
+                clients,
+                reader=reader,
+                prune=prune,
+                delete_images=delete_images,
+                progress=progress,
+            )
+        lines.finish(target.name, "planned")
         return Planned(result, clients)
 
-    return run_targets(work, targets)
+    with target_lines([t.name for t in targets]) as lines:
+        return run_targets(work, targets)
+
+
+@contextlib.contextmanager
+def _failed(lines: TargetLines, target: Target) -> Iterator[None]:
+    """Mark the target's progress line failed when the block raises."""
+    try:
+        yield
+    except BaseException:
+        lines.finish(target.name, "failed")
+        raise
 
 
 def _render_plans(opts: GlobalOptions, outcomes: list[TargetOutcome[Planned]]) -> None:
@@ -199,6 +223,7 @@ def run_apply(opts: GlobalOptions, targets: tuple[Target, ...], params: dict[str
     each target with changes. The exit code: 0, or the failed targets' code."""
     from ecrcache.errors import UnsafePlanError
     from ecrcache.reconcile.targets_run import TARGET_CONCURRENCY, run_targets
+    from ecrcache.render.progress import target_lines
     from ecrcache.render.targets import render_totals
 
     prune, force = bool(params.get("prune")), bool(params.get("force"))
@@ -231,11 +256,12 @@ def run_apply(opts: GlobalOptions, targets: tuple[Target, ...], params: dict[str
             _confirm()
         # The sandbox's state is one file saved after every change: its targets in turn.
         by_name = {o.target.name: o.result for o in todo if o.result is not None}
-        applied = run_targets(
-            lambda t: _apply_one(t, by_name[t.name]),
-            [o.target for o in todo],
-            concurrency=1 if opts.sandbox else TARGET_CONCURRENCY,
-        )
+        with target_lines([o.target.name for o in todo]) as lines:
+            applied = run_targets(
+                lambda t: _apply_one(t, by_name[t.name], lines),
+                [o.target for o in todo],
+                concurrency=1 if opts.sandbox else TARGET_CONCURRENCY,
+            )
     reports = {o.target.name: o for o in applied}
     code = _failure_code([*outcomes, *applied])
     totals["failed_targets"] = [
@@ -277,17 +303,28 @@ def run_apply(opts: GlobalOptions, targets: tuple[Target, ...], params: dict[str
     return code
 
 
-def _apply_one(target: Target, p: Planned) -> ApplyReport:
+def _apply_one(target: Target, p: Planned, lines: TargetLines) -> ApplyReport:
     from ecrcache.reconcile.apply import ApplyContext, run
 
     result = p.result
     config = target.config  # noqa: F841 - the CI-policy check finds this target's config here
-    return run(
-        result.plan,
-        ApplyContext(
-            clients=p.clients,
-            account_id=result.account_id,
-            region=result.region,
-            secret_arns={s.name: s.arn for s in result.live.secrets.values() if s.arn},
-        ),
-    )
+    total, done = len(result.plan.changes), [0]
+    with lines.running(target.name, "applying") as progress, _failed(lines, target):
+
+        def on_event(event: str, change: Any) -> None:
+            if event == "done":
+                done[0] += 1
+                progress("applying", done[0], total)
+
+        report = run(
+            result.plan,
+            ApplyContext(
+                clients=p.clients,
+                account_id=result.account_id,
+                region=result.region,
+                secret_arns={s.name: s.arn for s in result.live.secrets.values() if s.arn},
+                on_event=on_event,
+            ),
+        )
+    lines.finish(target.name, "applied")
+    return report

@@ -5,7 +5,8 @@ assume_role_session``) in its own region; ``run_targets`` calls the work for eve
 bounded pool (``bounded.run_bounded``) and returns one outcome per target, in the targets'
 order: a result, or the one-line error that stopped that target alone (a role that cannot be
 assumed, an account that does not match, AccessDenied on a read). Only a bug (not an
-``EcrcacheError``) or Ctrl-C stops the others.
+``EcrcacheError``) or Ctrl-C stops the others. Each target's work runs
+``interrupts.in_target``, so the run's ledger of changes names the target of each.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from ecrcache import interrupts
 from ecrcache.aws import Clients, assume_role_session
-from ecrcache.errors import EcrcacheError
+from ecrcache.errors import EcrcacheError, Interrupted
 from ecrcache.reconcile.bounded import Stopped, run_bounded
 
 if TYPE_CHECKING:
@@ -76,11 +78,19 @@ def run_targets(
     """``work(target)`` for every target, ``concurrency`` at a time, in the targets' order.
 
     An EcrcacheError ends that target's work only and is its outcome; anything else (a bug,
-    KeyboardInterrupt) stops the run and is raised as it was."""
+    KeyboardInterrupt) stops the run and is raised as it was. Ctrl-C inside a target's apply
+    (``Interrupted``) stops the run too, named after that target, with every target's changes
+    made so far (the run's ledger)."""
 
     def one(target: Target) -> TargetOutcome[R]:
         try:
-            return TargetOutcome(target, result=work(target))
+            with interrupts.in_target(target.name):
+                return TargetOutcome(target, result=work(target))
+        except Interrupted as exc:
+            done = interrupts.applied()
+            raise Interrupted(
+                f"{target.name}: {exc.message}", hint=interrupts.applied_hint(done), applied=done
+            ) from exc
         except EcrcacheError as exc:
             return TargetOutcome(target, error=exc)
 

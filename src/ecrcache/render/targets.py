@@ -57,3 +57,17 @@ def render_totals(out: TextIO, totals: Mapping[str, Any], *, no_color: bool = Fa
     c.print(f"\n[bold]{n} target{'s' if n != 1 else ''}:[/] " + ", ".join(parts))
     if totals.get("checksum"):
         c.print(f"[dim]Checksum (all targets): {totals['checksum']}[/]")
+
+
+def render_runner_policy(out: TextIO, doc: Mapping[str, Any], *, no_color: bool = False) -> None:
+    """``outputs``' runner policy: the identity policy to attach to whoever runs ecrcache."""
+    import json
+
+    c = console(out, no_color=no_color)
+    c.print("\n[bold]── runner policy ──[/]")
+    c.print(
+        "[dim]Attach to the identity ecrcache runs as (CI role or user): it may assume each "
+        "target's role, as ecrcache does.[/]"
+    )
+    out.flush()
+    out.write(json.dumps(doc, indent=2) + "\n")

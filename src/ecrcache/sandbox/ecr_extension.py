@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecrcache.sandbox import (
+    assume_role_duration,
     assume_role_trust,
     auth_token,
     budgets_api,
@@ -108,6 +109,8 @@ def install() -> None:
     budgets_api.install()
     # AssumeRole checks the role exists and its trust policy allows the caller: assume_role_trust.
     assume_role_trust.install()
+    # ...and no longer a session than the role (or role chaining) allows: assume_role_duration.
+    assume_role_duration.install()
     # GetMetricData takes at most 500 queries (ECR's pull counts are read in batches): pull_metrics.
     pull_metrics.install()
 
