@@ -238,3 +238,23 @@ def test_a_ctrl_c_python_wraps_in_another_error_is_still_an_interrupt() -> None:
         pytest.skip("this Python does not wrap exceptions from __set_name__")
     assert _from_interrupt(wrapped)
     assert not _from_interrupt(RuntimeError("no"))
+
+
+def test_an_error_a_ctrl_c_caused_without_a_chain_is_still_an_interrupt(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pydantic-core turns a KeyboardInterrupt inside schema building into a SchemaError that
+    # keeps no __cause__ (seen under load in test_sigint_during_start_up_...): the run got a
+    # SIGINT, so the error it ends in is reported as the interrupt, exit 130, not "internal".
+    import ecrcache.config.loading as loading
+    from ecrcache import interrupts
+
+    def interrupted_while_building(_path: object) -> None:
+        interrupts._state.received = True  # what the SIGINT handler records
+        raise RuntimeError("SchemaError: KeyboardInterrupt")  # no chain, as pydantic-core's
+
+    monkeypatch.setattr(loading, "load_config", interrupted_while_building)
+    code, out, err = cli(capsys, "--sandbox", "-o", "json", "plan", "-c", str(CONFIG))
+    assert code == 130, err
+    assert json.loads(out)["error"]["code"] == "interrupted"
+    assert "internal" not in err

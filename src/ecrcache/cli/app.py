@@ -275,9 +275,10 @@ def _run(argv: list[str] | None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         return report_interrupt(as_json=as_json, command=command)
     except Exception as exc:
-        if _from_interrupt(exc):
+        if _from_interrupt(exc) or interrupts.received():
             # Python wraps a Ctrl-C that lands in some hooks (a class's __set_name__ while
-            # pydantic builds a model at import) in a RuntimeError: still an interrupt
+            # pydantic builds a model at import) in a RuntimeError, and pydantic-core turns one
+            # inside schema building into a SchemaError with no chain: still an interrupt
             return report_interrupt(as_json=as_json, command=command)
         if debug:
             _print_traceback(exc)
