@@ -199,3 +199,30 @@ def test_defaults_without_flags_and_help_names_every_kind(
     code, out, _ = cli(capsys, "init", "--help")
     text = re.sub(r"-\s+", "-", " ".join(out.split()))  # click wraps after a hyphen
     assert code == 0 and all(kind in text for kind in KINDS)
+
+
+def test_interactive_stdout_holds_only_what_init_prints(tmp_path: Path) -> None:
+    """The questions go to stderr and nothing else to stdout: click's prompt with err=True
+    writes a space to stdout for each question, which a pipe (`init | tee`) would keep."""
+    import subprocess
+    import sys
+
+    answers = ["eu-central-1", "", "quay", "", "maybe", "n"]  # "maybe": asked again
+    out = subprocess.run(
+        [sys.executable, "-m", "ecrcache", "init", "--out", "cache.toml"],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "Wrote cache.toml: 1 rule(s) in eu-central-1 (quay).\n"
+        "Next: ecrcache validate -c cache.toml, then try it on the sandbox: "
+        "ecrcache --sandbox plan -c cache.toml\n"
+    )
+    assert "AWS region" in out.stderr  # the questions are on stderr
+    assert "Error: invalid input" in out.stderr  # "maybe" is not an answer
+    assert "templates" not in tomllib.loads((tmp_path / "cache.toml").read_text())
