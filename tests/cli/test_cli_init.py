@@ -46,7 +46,7 @@ def test_flags_write_a_config_that_validates(capsys: pytest.CaptureFixture[str])
         "--puller", "arn:aws:iam::123456789012:role/eks-node",
     )  # fmt: skip
     assert code == 0, err
-    assert "Wrote ecrcache.toml: 3 rule(s) in eu-west-1 (docker-hub, ecr, quay)" in out
+    assert "Wrote ecrcache.toml: 3 rules in eu-west-1 (docker-hub, ecr, quay)" in out
     text = Path("ecrcache.toml").read_text()
     assert text.startswith("# ecrcache config, written by `ecrcache init`")
     doc = tomllib.loads(text)
@@ -219,7 +219,7 @@ def test_interactive_stdout_holds_only_what_init_prints(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == (
-        "Wrote cache.toml: 1 rule(s) in eu-central-1 (quay).\n"
+        "Wrote cache.toml: 1 rule in eu-central-1 (quay).\n"
         "Next: ecrcache validate -c cache.toml, then try it on the sandbox: "
         "ecrcache --sandbox plan -c cache.toml\n"
     )

@@ -55,7 +55,7 @@ def test_sandbox_warm_nginx_cold_then_already_cached(
     assert code == 0, err
     assert "nginx" in out and "cached-now (simulated)" in out
     assert f"cache: {REGISTRY}" in out
-    assert "1 images: 1 cached-now" in out
+    assert "1 image: 1 cached-now" in out
     assert "Already cached: ECR DescribeImages" in out
     assert "sandbox" in err
     images = sandbox_ecr_call(

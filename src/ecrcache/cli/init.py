@@ -15,6 +15,7 @@ from ecrcache.cli.common import ACCOUNT_RE, emit_json, options
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.prompts import ask_text, ask_yes
 from ecrcache.errors import UsageError
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.config.starter import StarterAnswers, UpstreamChoice
@@ -278,6 +279,6 @@ def init(
     sandbox = "ecrcache --sandbox"
     flag = "" if path == Path("ecrcache.toml") else f" -c {path}"
     sys.stdout.write(
-        f"Wrote {path}: {len(rules)} rule(s) in {answers.region} ({', '.join(rules)}).\n"
+        f"Wrote {path}: {counted(len(rules), 'rule')} in {answers.region} ({', '.join(rules)}).\n"
         f"Next: ecrcache validate{flag}, then try it on the sandbox: {sandbox} plan{flag}\n"
     )
