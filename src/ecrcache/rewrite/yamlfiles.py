@@ -42,6 +42,7 @@ class Found:
     edits: list[Edit] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    images: list[helm.Image] = field(default_factory=list)  # Helm blocks rewritten
 
 
 def _is_compose(doc: yaml.Node, only: bool, filename: str) -> bool:
@@ -273,6 +274,7 @@ class _Scan:
         self._record(result, path_span[0])
         if not result.changed:
             return
+        self._image(b, result, path_span[0])
         if registry and reg_span:
             # Split the new name back: the host into registry, the path into repository.
             host, _, rest = result.after.partition("/")
@@ -323,6 +325,7 @@ class _Scan:
         for b, s, r in zip(group, spans, results, strict=True):
             assert s is not None
             self._record(r, s[0])
+            self._image(b, r, s[0])
             self._edit(s, r.after.partition("/")[2])
             own = yn.span(self.text, b.registry) if b.own_registry else None
             if own is not None:
@@ -336,6 +339,10 @@ class _Scan:
                 result.before, result.after, note=f"{result.before} (digest): {DIGEST_NOTE}"
             )
         return result
+
+    def _image(self, b: helm.Block, result: Rewrite, at: int) -> None:
+        line = self.lines.line(at)
+        self.found.images.append(helm.Image(line, result.before, result.after, b.tag, b.digest))
 
     def _line(self, node: yaml.Node) -> int:
         s = yn.span(self.text, node)
