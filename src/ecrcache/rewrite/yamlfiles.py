@@ -45,8 +45,20 @@ class Found:
     images: list[helm.Image] = field(default_factory=list)  # Helm blocks rewritten
 
 
+# The names Compose reads without -f: "compose.yaml (preferred) or compose.yml ... Compose also
+# supports docker-compose.yaml and docker-compose.yml", and the override file it merges by default
+# (docs.docker.com/compose/intro/compose-application-model/, .../how-tos/multiple-compose-files/
+# merge/). Exact names: decompose.yaml or composer.yml are not Compose files.
+COMPOSE_NAMES = frozenset(
+    f"{base}{override}.{ext}"
+    for base in ("compose", "docker-compose")
+    for override in ("", ".override")
+    for ext in ("yaml", "yml")
+)
+
+
 def _is_compose(doc: yaml.Node, only: bool, filename: str) -> bool:
-    return "compose" in filename.lower() or (
+    return filename.rsplit("/", 1)[-1] in COMPOSE_NAMES or (
         only
         and isinstance(yn.get(doc, "services"), yaml.MappingNode)
         and yn.get(doc, "apiVersion") is None
