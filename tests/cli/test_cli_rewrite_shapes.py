@@ -1,6 +1,6 @@
 """``ecrcache rewrite`` on the shapes of issue 13 end to end: the --interpolation-defaults option,
 digest notes that --strict does not count, and files ecrcache cannot read safely (a Dockerfile
-cut off by a lone line continuation, YAML nested far too deep) as one-line errors, exit 2 (bad input)."""
+cut off by a lone line continuation, YAML nested far too deep) as one-line errors, exit 2."""
 
 from __future__ import annotations
 
