@@ -554,12 +554,10 @@ def test_ecr_rejects_a_policy_naming_a_principal_iam_does_not_know(
 
 
 class _Clock:
-    """Wall time plus whatever apply's injected back-off slept."""
+    """A fixed start plus whatever apply's injected back-off slept: no wall time passes."""
 
-    def __init__(self) -> None:
-        import time
-
-        self.start, self.slept = time.time(), 0.0
+    def __init__(self, start: float) -> None:
+        self.start, self.slept = start, 0.0
 
     def now(self) -> float:
         return self.start + self.slept
@@ -575,9 +573,11 @@ def test_apply_retries_while_iam_propagates_a_new_puller_role(aws: boto3.session
     # a few seconds later (terraform-provider-aws#39064: "Running it a second time succeeds").
     from ecrcache.reconcile.apply import ApplyContext, run
 
-    clock = _Clock()
+    role = aws.client("iam").create_role(RoleName="eks-node", AssumeRolePolicyDocument="{}")
+    # The clock starts where propagation starts, the role's creation, so the time it takes to
+    # make clients (slow on a loaded machine) never eats into the 10 s window.
+    clock = _Clock(role["Role"]["CreateDate"].timestamp())
     principal_validation.set_propagation(10, clock=clock.now)
-    aws.client("iam").create_role(RoleName="eks-node", AssumeRolePolicyDocument="{}")
     cfg = config({"quay": {"upstream": "quay"}}, pullers={"principals": [NODE]})
     c = clients(aws)
     c.sleep = clock.sleep

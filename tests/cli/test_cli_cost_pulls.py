@@ -85,6 +85,6 @@ def test_a_counted_pull_dates_the_only_image_of_its_repository(
     assert "RepositoryPullCount" in source["note"]
     code, out, err = cli(capsys, "cost-report", "-c", str(config), "--no-color")
     assert code == 0, err
-    assert "stale: 1 images, 1.00 GB" in out
+    assert "stale: 1 image, 1.00 GB" in out
     assert "stale decided by: CloudWatch AWS/ECR RepositoryPullCount" in out
     assert "(1 image(s) not stale by it)" in out

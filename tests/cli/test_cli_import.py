@@ -35,7 +35,7 @@ def test_import_out_validates_and_plans_empty(
     assert "ecr-pullthroughcache/docker-hub is managed by ecrcache" in err
     code, out, err = cli(capsys, "validate", "-c", str(target))
     assert code == 0, err
-    assert "5 rule(s)" in out
+    assert "5 rules" in out
     code, out, err = cli(capsys, "--sandbox", "plan", "-c", str(target), "--detailed-exitcode")
     assert code == 0, out + err
     assert "No changes." in out

@@ -46,7 +46,7 @@ def test_flags_write_a_config_that_validates(capsys: pytest.CaptureFixture[str])
         "--puller", "arn:aws:iam::123456789012:role/eks-node",
     )  # fmt: skip
     assert code == 0, err
-    assert "Wrote ecrcache.toml: 3 rule(s) in eu-west-1 (docker-hub, ecr, quay)" in out
+    assert "Wrote ecrcache.toml: 3 rules in eu-west-1 (docker-hub, ecr, quay)" in out
     text = Path("ecrcache.toml").read_text()
     assert text.startswith("# ecrcache config, written by `ecrcache init`")
     doc = tomllib.loads(text)
@@ -199,3 +199,30 @@ def test_defaults_without_flags_and_help_names_every_kind(
     code, out, _ = cli(capsys, "init", "--help")
     text = re.sub(r"-\s+", "-", " ".join(out.split()))  # click wraps after a hyphen
     assert code == 0 and all(kind in text for kind in KINDS)
+
+
+def test_interactive_stdout_holds_only_what_init_prints(tmp_path: Path) -> None:
+    """The questions go to stderr and nothing else to stdout: click's prompt with err=True
+    writes a space to stdout for each question, which a pipe (`init | tee`) would keep."""
+    import subprocess
+    import sys
+
+    answers = ["eu-central-1", "", "quay", "", "maybe", "n"]  # "maybe": asked again
+    out = subprocess.run(
+        [sys.executable, "-m", "ecrcache", "init", "--out", "cache.toml"],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "Wrote cache.toml: 1 rule in eu-central-1 (quay).\n"
+        "Next: ecrcache validate -c cache.toml, then try it on the sandbox: "
+        "ecrcache --sandbox plan -c cache.toml\n"
+    )
+    assert "AWS region" in out.stderr  # the questions are on stderr
+    assert "Error: invalid input" in out.stderr  # "maybe" is not an answer
+    assert "templates" not in tomllib.loads((tmp_path / "cache.toml").read_text())

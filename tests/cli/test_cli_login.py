@@ -10,6 +10,7 @@ import base64
 import json
 import shutil
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # no ecrcache.toml here
+    # ECR-shaped tokens (the extension), each call's the same: the tests compare them.
+    from ecrcache.sandbox import auth_token
+    from ecrcache.sandbox.ecr_extension import install
+
+    install()
+    now = time.time()
+    monkeypatch.setattr(auth_token, "_clock", lambda: now)
     with mock_aws():
         data = boto3.client("ecr", region_name=REGION).get_authorization_token()
         token = data["authorizationData"][0]["authorizationToken"]

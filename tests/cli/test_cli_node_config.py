@@ -73,7 +73,7 @@ def test_out_writes_the_node_tree(
 ) -> None:
     out_dir = tmp_path / "out"
     code, out, _ = cli(capsys, "-c", str(config), "node-config", "--out", str(out_dir))
-    assert code == 0 and "Wrote 4 file(s)" in out and "==>" not in out
+    assert code == 0 and "Wrote 4 files" in out and "==>" not in out
     f = out_dir / "etc/containerd/certs.d/docker.io/hosts.toml"
     assert stat.S_IMODE(f.stat().st_mode) == 0o644
     assert tomllib.loads(f.read_text())["server"] == "https://registry-1.docker.io"

@@ -1,6 +1,6 @@
 """``ecrcache rewrite`` on the shapes of issue 13 end to end: the --interpolation-defaults option,
 digest notes that --strict does not count, and files ecrcache cannot read safely (a Dockerfile
-cut off by a lone line continuation, YAML nested far too deep) as one-line errors, exit 1."""
+cut off by a lone line continuation, YAML nested far too deep) as one-line errors, exit 2."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _one_line_error(tmp_path: Path, name: str, text: str) -> str:
         timeout=120,
         check=False,
     )
-    assert out.returncode == 1, out.stderr
+    assert out.returncode == 2, out.stderr  # bad input, the README's exit-code table
     assert out.stdout == ""
     assert "Traceback" not in out.stderr
     return " ".join(out.stderr.split())
@@ -117,3 +117,18 @@ def test_cli_json_on_corpus_real2_matches_the_expected_edits(
             for line, message in entry["warnings"] + entry["notes"]:
                 text = f"{tree / key.split('/')[1]}:{line}: {message.replace('{registry}', HOST)}"
                 assert " ".join(text.split()) in said
+
+
+def test_check_exits_1_for_changes_and_2_for_a_file_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--check keeps exit 1 for "would change" (as terraform fmt -check and pre-commit hooks do);
+    a file it cannot read safely is bad input, exit 2, even under --check."""
+    changes = tmp_path / "pod.yaml"
+    changes.write_text("image: nginx:1.25\n")
+    assert run([*BASE, "--file", "--check", str(changes)]) == 1
+    assert changes.read_text() == "image: nginx:1.25\n"
+    broken = tmp_path / "Dockerfile"
+    broken.write_text("\\\n")
+    assert run([*BASE, "--file", "--check", str(broken)]) == 2
+    assert "not rewritten" in capsys.readouterr().err

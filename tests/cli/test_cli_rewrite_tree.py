@@ -54,7 +54,7 @@ def test_this_repository_is_left_alone(
     assert len(before["src"]) > 50 and len(before["tests"]) > 50
     monkeypatch.chdir(copy)
     code, _, err = cli(capsys, *BASE, "--file", "--in-place", ".")
-    assert (code, err.splitlines()[-1]) == (0, "rewrote 1 references in 1 files")
+    assert (code, err.splitlines()[-1]) == (0, "rewrote 1 reference in 1 file")
     assert {part: _hashes(copy / part) for part in before} == before
     assert (copy / "deploy" / "app.yaml").read_text() == f"image: {NGINX} # web\n"
 

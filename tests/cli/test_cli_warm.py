@@ -55,7 +55,7 @@ def test_sandbox_warm_nginx_cold_then_already_cached(
     assert code == 0, err
     assert "nginx" in out and "cached-now (simulated)" in out
     assert f"cache: {REGISTRY}" in out
-    assert "1 images: 1 cached-now" in out
+    assert "1 image: 1 cached-now" in out
     assert "Already cached: ECR DescribeImages" in out
     assert "sandbox" in err
     images = sandbox_ecr_call(
@@ -140,6 +140,27 @@ def test_sandbox_warm_files(
         f"{tmp_path / 'pod.yaml'}:10",
     ]
     assert by_ref["ghcr.io/org/app:1"]["cache_reference"] == f"{REGISTRY}/github/org/app:1"
+
+
+def test_sandbox_warm_a_split_helm_block(
+    capsys: pytest.CaptureFixture[str], applied: Path, tmp_path: Path
+) -> None:
+    """The tag in another key of the block: warm pulls the reference rewrite maps it to."""
+    values = tmp_path / "values.yaml"
+    values.write_text("image: {registry: docker.io, repository: bitnami/nginx, tag: 1.25}\n")
+    code, doc = warm_json(capsys, "--file", str(values))
+    assert code == 0, doc
+    (image,) = doc["data"]["images"]
+    assert image["reference"] == "docker.io/bitnami/nginx:1.25"
+    assert image["sources"] == [f"{values}:1"]
+    assert image["status"] == "cached-now"
+    assert image["cache_reference"] == f"{REGISTRY}/docker-hub/bitnami/nginx:1.25"
+    cached = sandbox_ecr_call(
+        "describe_images",
+        repositoryName="docker-hub/bitnami/nginx",
+        imageIds=[{"imageTag": "1.25"}],
+    )["imageDetails"]
+    assert len(cached) == 1 and image["digest"] == cached[0]["imageDigest"]
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str], applied: Path) -> None:

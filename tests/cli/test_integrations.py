@@ -284,6 +284,10 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
 
 def test_shell_completion_as_the_readme_says(tmp_path: Path) -> None:
     env = serve_env(tmp_path / "unused.state")
+    # The shell given, not detected: typer otherwise asks shellingham for the parent process's
+    # shell, ignores "bash", and fails ("Shell  not supported.") when no ancestor is a shell (a
+    # test run from a background job or CI runner). Typer's switch makes the value the shell.
+    env["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
     shown = subprocess.run(
         [sys.executable, "-m", "ecrcache", "--show-completion", "bash"],
         env=env, capture_output=True, text=True, timeout=60,

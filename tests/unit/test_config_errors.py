@@ -369,7 +369,7 @@ def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     assert run(["validate", "-c", str(example)]) == 0
     out = capsys.readouterr().out
-    assert "5 rule(s) in af-south-1" in out
+    assert "5 rules in af-south-1" in out
 
 
 def test_validate_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

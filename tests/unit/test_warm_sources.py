@@ -65,14 +65,54 @@ def test_files_forward_reverse_variables_helm_and_warnings(tmp_path: Path) -> No
     jobs, warnings = jobs_from_files([tmp_path], MAPPING)
     summary = [(j.reference, j.sources, j.problem) for j in jobs]
     assert summary == [
-        ("bitnami/redis", (f"{values}:3",), HELM_PROBLEM),
-        ("org/thing", (f"{values}:8",), HELM_PROBLEM),
+        ("bitnami/redis:7.4", (f"{values}:3",), None),  # the tag from its own key
+        ("quay.io/org/thing", (f"{values}:8",), HELM_PROBLEM),  # no tag: the chart's choice
         (f"{REGISTRY}/quay/org/done:1", (f"{values}:10",), None),
         ("nginx:${TAG}", (f"{values}:12",), VARIABLE_PROBLEM),
     ]
     assert warnings == (
         f"{values}:14: ghcr.io/org/app:1: no pull-through cache rule for ghcr.io; left unchanged",
     )
+    assert jobs[0].target is not None
+    assert jobs[0].target.image == f"{REGISTRY}/docker-hub/bitnami/redis:7.4"
+
+
+@pytest.mark.parametrize(
+    ("values", "reference", "image"),
+    [
+        (
+            "image: {registry: docker.io, repository: bitnami/nginx, tag: 1.25}\n",
+            "docker.io/bitnami/nginx:1.25",
+            f"{REGISTRY}/docker-hub/bitnami/nginx:1.25",
+        ),
+        (  # 1.10 stays 1.10: the tag as written, not YAML's float
+            "image:\n  registry: quay.io\n  repository: org/tool\n  tag: 1.10\n",
+            "quay.io/org/tool:1.10",
+            f"{REGISTRY}/quay/org/tool:1.10",
+        ),
+        (  # already in the cache form (rewrite's reverse pass)
+            f"image:\n  registry: {REGISTRY}\n  repository: quay/org/tool\n  tag: '2'\n",
+            f"{REGISTRY}/quay/org/tool:2",
+            f"{REGISTRY}/quay/org/tool:2",
+        ),
+        (  # the registry from the global one, as rewrite resolves it
+            "global:\n  imageRegistry: quay.io\nimage:\n  registry: quay.io\n"
+            "  repository: org/tool\n  tag: v3\n",
+            "quay.io/org/tool:v3",
+            f"{REGISTRY}/quay/org/tool:v3",
+        ),
+    ],
+    ids=["flow", "block", "cached", "global"],
+)
+def test_split_helm_blocks_resolve_as_rewrite_maps_them(
+    tmp_path: Path, values: str, reference: str, image: str
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(values)
+    jobs, warnings = jobs_from_files([path], MAPPING)
+    assert warnings == ()
+    assert [(j.reference, j.problem) for j in jobs] == [(reference, None)]
+    assert jobs[0].target is not None and jobs[0].target.image == image
 
 
 def test_dockerfile_stages_are_not_images(tmp_path: Path) -> None:

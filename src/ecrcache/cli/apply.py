@@ -9,6 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, open_clients, options, region_for
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.prompts import ask_line
 from ecrcache.cli.targets import across_targets
 from ecrcache.errors import Cancelled, UnsafePlanError, UsageError
 
@@ -128,10 +129,7 @@ def _confirm() -> None:
             "apply needs confirmation, and standard input is not a terminal",
             hint="review with `ecrcache plan`, then run apply with --yes",
         )
-    # The prompt on stderr, read by hand: click's prompt shows "[]" for an empty default and
-    # echoes a space to stdout, which holds the plan and nothing else (the envelope under -o json).
-    sys.stderr.write("Apply these changes? Only 'yes' will be accepted: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline()  # "" at end of input: not a yes
+    # On stderr, read by hand (cli/prompts.py): stdout holds the plan and nothing else.
+    answer = ask_line("Apply these changes? Only 'yes' will be accepted: ") or ""  # "": ended
     if answer.strip() != "yes":
         raise Cancelled("Apply cancelled.", hint="nothing was changed")  # Terraform's words, exit 1

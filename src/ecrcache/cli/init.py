@@ -13,7 +13,9 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.common import ACCOUNT_RE, emit_json, options
 from ecrcache.cli.helptext import command_help
+from ecrcache.cli.prompts import ask_text, ask_yes
 from ecrcache.errors import UsageError
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.config.starter import StarterAnswers, UpstreamChoice
@@ -65,21 +67,18 @@ class _Asker:
     def text(self, question: str, given: str | None, default: str | None = None) -> str | None:
         if given is not None or not self.interactive:
             return given if given is not None else default
-        try:
-            answer = typer.prompt(
-                question, default=default or "", show_default=bool(default), err=True
-            )
-        except typer.Abort:
-            raise _no_answer() from None
-        return str(answer).strip() or None
+        answer = ask_text(question, default=default)
+        if answer is None:
+            raise _no_answer()
+        return answer.strip() or None
 
     def yes(self, question: str, given: bool | None, default: bool) -> bool:
         if given is not None or not self.interactive:
             return default if given is None else given
-        try:
-            return bool(typer.confirm(question, default=default, err=True))
-        except typer.Abort:
-            raise _no_answer() from None
+        answer = ask_yes(question, default=default)
+        if answer is None:
+            raise _no_answer()
+        return answer
 
 
 def _no_answer() -> UsageError:
@@ -280,6 +279,6 @@ def init(
     sandbox = "ecrcache --sandbox"
     flag = "" if path == Path("ecrcache.toml") else f" -c {path}"
     sys.stdout.write(
-        f"Wrote {path}: {len(rules)} rule(s) in {answers.region} ({', '.join(rules)}).\n"
+        f"Wrote {path}: {counted(len(rules), 'rule')} in {answers.region} ({', '.join(rules)}).\n"
         f"Next: ecrcache validate{flag}, then try it on the sandbox: {sandbox} plan{flag}\n"
     )

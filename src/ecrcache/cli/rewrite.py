@@ -17,6 +17,7 @@ from ecrcache.cli.common import cache_mapping, emit_json, options
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
 from ecrcache.errors import UsageError
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.rewrite.files import FileRewrite
@@ -252,9 +253,13 @@ def _summary(changed: list[FileRewrite], *, in_place: bool, check: bool) -> None
     verb = "rewrote" if in_place else "would rewrite"
     if check or in_place:
         for r in changed:
-            note(f"{verb} {r.path} ({len(r.edits)} edits)")
+            note(f"{verb} {r.path} ({counted(len(r.edits), 'edit')})")
         edits = sum(len(r.edits) for r in changed)
-        note(f"{verb} {edits} references in {len(changed)} files" if changed else "nothing to do")
+        note(
+            f"{verb} {counted(edits, 'reference')} in {counted(len(changed), 'file')}"
+            if changed
+            else "nothing to do"
+        )
 
 
 def _warn(warnings: list[str]) -> None:

@@ -9,6 +9,7 @@ import typer
 from ecrcache.cli.app import app
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.options import GlobalOptions
+from ecrcache.render.words import counted
 
 sandbox_app = typer.Typer(
     name="sandbox",
@@ -82,7 +83,7 @@ def status(ctx: typer.Context) -> None:
     if not st.exists:
         out.print(f"No sandbox state yet ({st.path}): the sandbox is empty.", markup=False)
     else:
-        out.print(f"Sandbox state: {st.path} ({st.size_bytes} bytes)", markup=False)
+        out.print(f"Sandbox state: {st.path} ({counted(st.size_bytes, 'byte')})", markup=False)
         for name, count in counts.items():
             out.print(f"  {name:<13}{count}", markup=False)
     if served_at:

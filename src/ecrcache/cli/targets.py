@@ -25,6 +25,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ecrcache.render.words import counted
+
 if TYPE_CHECKING:
     import boto3
     import typer
@@ -460,7 +462,8 @@ def failed_error(outcomes: list[TargetOutcome[Captured]], code: int) -> dict[str
         return None
     return {
         "code": "targets",
-        "message": f"{len(failed)} of {len(outcomes)} targets failed: {', '.join(failed)}",
+        "message": f"{len(failed)} of {counted(len(outcomes), 'target')} failed: "
+        + ", ".join(failed),
         "hint": "each target's error is in its entry of data.targets",
         "exit_code": code,
         "details": [],

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ecrcache.cli.targets import base_session, error_doc
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     import boto3
@@ -184,7 +185,8 @@ def _emit(command: str, entries: list[dict[str, Any]], totals: dict[str, Any], c
         names = ", ".join(totals["failed_targets"])
         error = {
             "code": "targets",
-            "message": f"{totals['failed']} of {totals['targets']} targets failed: {names}",
+            "message": f"{totals['failed']} of {counted(totals['targets'], 'target')} failed: "
+            + names,
             "hint": "each target's error is in its entry of data.targets",
             "exit_code": code,
             "details": [],

@@ -10,6 +10,7 @@ from ecrcache.cli.app import app
 from ecrcache.cli.common import emit_json, load, options
 from ecrcache.cli.helptext import command_help
 from ecrcache.cli.targets import across_targets
+from ecrcache.render.words import counted
 
 
 @app.command("validate", **command_help("validate"))
@@ -41,5 +42,5 @@ def validate(ctx: typer.Context) -> None:
         warn(w)
     names = ", ".join(r["prefix"] or "" for r in rules) or "none"
     sys.stdout.write(
-        f"{opts.config_path} is valid: {len(rules)} rule(s) in {config.region} ({names})\n"
+        f"{opts.config_path} is valid: {counted(len(rules), 'rule')} in {config.region} ({names})\n"
     )

@@ -21,6 +21,7 @@ from ecrcache.cost.report import METHOD, PULL_TIME_NOTE, CostReport, Usage
 from ecrcache.cost.status import PrefixStatus
 from ecrcache.render.console import console, err_console
 from ecrcache.render.tables import Column, print_table
+from ecrcache.render.words import counted
 
 
 def gb(n: int) -> str:
@@ -112,7 +113,7 @@ def render_cost_report(
     c.print("")
     _usage_table(
         c,
-        f"Top {len(report.top_repositories)} repositories",
+        f"Top {counted(len(report.top_repositories), 'repository', 'repositories')}",
         "repository",
         "prefix",
         [(ln.name, ln.group, ln.usage) for ln in report.top_repositories],
@@ -120,7 +121,8 @@ def render_cost_report(
     t = report.total
     c.print("")
     c.print(
-        f"[bold]Total:[/] {t.repositories} repositories, {t.images} images, "
+        f"[bold]Total:[/] {counted(t.repositories, 'repository', 'repositories')}, "
+        f"{counted(t.images, 'image')}, "
         f"{gb(t.total_bytes)} GB, {usd(t.monthly_usd)}/month"
     )
     if report.free_tier_credit_usd:
@@ -131,14 +133,17 @@ def render_cost_report(
     c.print("")
     c.print(
         "[bold]What could go[/] (cached images; stale = not pulled for "
-        f"{report.stale_after_days} days):"
+        f"{counted(report.stale_after_days, 'day')}):"
     )
     for label, s in (
         ("stale", report.stale),
         ("untagged", report.untagged),
         ("stale or untagged", report.stale_or_untagged),
     ):
-        c.print(f"  {label}: {s.images} images, {gb(s.bytes)} GB, saves {usd(s.monthly_usd)}/month")
+        c.print(
+            f"  {label}: {counted(s.images, 'image')}, {gb(s.bytes)} GB, "
+            f"saves {usd(s.monthly_usd)}/month"
+        )
     c.print(f"  [dim]stale decided by: {_escape(stale_source_line(report))}[/]")
     if report.lifecycle:
         c.print(
@@ -150,8 +155,8 @@ def render_cost_report(
             continue
         moved = f"; archives {gb(w.transition_bytes)} GB" if w.transition_bytes else ""
         c.print(
-            f"  {_escape(w.template)} ({w.repositories} repositories): expires "
-            f"{w.expire.images} images, {gb(w.expire.bytes)} GB, saves "
+            f"  {_escape(w.template)} ({counted(w.repositories, 'repository', 'repositories')}): "
+            f"expires {counted(w.expire.images, 'image')}, {gb(w.expire.bytes)} GB, saves "
             f"{usd(w.expire.monthly_usd)}/month{moved}"
         )
     if actual is not None:
@@ -227,16 +232,20 @@ def render_prune_plan(
 ) -> None:
     c = console(out, no_color=no_color)
     if not plan.deletions:
-        c.print(f"Nothing to prune: no image in scope unused for {plan.older_than_days} days.")
+        c.print(
+            "Nothing to prune: no image in scope unused for "
+            f"{counted(plan.older_than_days, 'day')}."
+        )
         return
     verb = "would delete" if dry_run else "deletes"
     for d in plan.deletions:
-        what = "the whole repository" if d.whole_repository else f"{d.images} images"
+        what = "the whole repository" if d.whole_repository else counted(d.images, "image")
         c.print(f"  [red]-[/] {_escape(d.repository)}: {what}, {gb(d.bytes)} GB")
     c.print(
-        f"[bold]Prune {verb}[/] {plan.images} of {plan.images_in_scope} images in scope "
-        f"({gb(plan.bytes)} GB), {plan.repositories_deleted} whole repositories; unused for "
-        f"{plan.older_than_days} days."
+        f"[bold]Prune {verb}[/] {plan.images} of {counted(plan.images_in_scope, 'image')} in scope "
+        f"({gb(plan.bytes)} GB), "
+        f"{counted(plan.repositories_deleted, 'whole repository', 'whole repositories')}; "
+        f"unused for {counted(plan.older_than_days, 'day')}."
     )
     if dry_run:
         c.print("[dim]Dry run: nothing was deleted. Run again with --yes to delete.[/]")
@@ -245,8 +254,8 @@ def render_prune_plan(
 def render_prune_result(result: PruneResult, out: TextIO, *, no_color: bool = False) -> None:
     c = console(out, no_color=no_color)
     c.print(
-        f"Deleted {result.deleted_images} images and "
-        f"{len(result.deleted_repositories)} repositories."
+        f"Deleted {counted(result.deleted_images, 'image')} and "
+        f"{counted(len(result.deleted_repositories), 'repository', 'repositories')}."
     )
     for f in result.failures:
         c.print(f"[red]not deleted:[/] {_escape(f)}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.markup import escape
 
 from ecrcache.render.console import console
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.doctor.model import Check, CheckResult
@@ -83,7 +84,7 @@ def render_report(report: DoctorReport, out: TextIO, *, no_color: bool = False) 
     s = report.summary()
     parts = [f"{s[k]} {w}" for k, w in _SUMMARY if s[k]]
     verdict = "[green]healthy[/]" if report.healthy else "[bold red]problems found[/]"
-    c.print(f"\n{len(report.results)} checks: {', '.join(parts)}: {verdict}")
+    c.print(f"\n{counted(len(report.results), 'check')}: {', '.join(parts)}: {verdict}")
 
 
 _SUMMARY = (

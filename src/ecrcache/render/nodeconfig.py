@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from ecrcache.render.console import _escape, console
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.node.bundle import NodeBundle
@@ -26,7 +27,7 @@ def render_node_config(
         out.flush()
     c = console(out, no_color=no_color)
     if written:
-        c.print(f"[bold]Wrote[/] {len(written)} file(s):")
+        c.print(f"[bold]Wrote[/] {counted(len(written), 'file')}:")
         for path in written:
             c.print(f"  {_escape(path)}")
     fallback = "no fallback" if bundle.no_fallback else "falls back to the upstream"

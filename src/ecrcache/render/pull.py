@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 from ecrcache.render.console import _escape, console, err_console
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.registry.pullers import ProgressCallback
@@ -33,7 +34,7 @@ def _attempt(a: Attempt) -> str:
     if a.manifest is not None:
         parts.append(_phase("manifest", a.manifest))
     if a.blobs is not None:
-        parts.append(_phase(f"{a.blob_count} blobs", a.blobs))
+        parts.append(_phase(counted(a.blob_count, "blob"), a.blobs))
     if a.digest:
         parts.append(f"digest {a.digest} (verified)" if a.blobs else f"digest {a.digest}")
     return "  " + " | ".join(parts)

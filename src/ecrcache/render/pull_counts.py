@@ -9,6 +9,7 @@ from typing import TextIO
 from ecrcache.cost.pull_counts import PullCounts, RepositoryPulls
 from ecrcache.render.console import _escape, console
 from ecrcache.render.tables import Column, print_table
+from ecrcache.render.words import counted
 
 SHOWN = 30  # rows on a terminal; --output json lists every repository
 
@@ -46,7 +47,7 @@ def render_pull_counts(
             )
             for r in shown
         ]
-        title = f"Pulls per repository, last {counts.days} days"
+        title = f"Pulls per repository, last {counted(counts.days, 'day')}"
     else:
         columns = [Column("repository"), Column("prefix"), Column("recorded pull")]
         rows = [
@@ -55,7 +56,8 @@ def render_pull_counts(
         title = "Last recorded pull per repository"
     print_table(c, columns, rows, title=title, show_edge=False)
     if len(lines) > SHOWN:
-        c.print(f"[dim]{len(lines) - SHOWN} more repositories: --output json lists them all[/]")
+        more = counted(len(lines) - SHOWN, "more repository", "more repositories")
+        c.print(f"[dim]{more}: --output json lists them all[/]")
     if counts.from_metric:
         c.print(f"[dim]{_escape(counts.note())}[/]")
     else:

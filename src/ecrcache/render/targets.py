@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ecrcache.render.console import _escape, console, error_line
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.config.targets import Target
@@ -54,7 +55,7 @@ def render_totals(out: TextIO, totals: Mapping[str, Any], *, no_color: bool = Fa
         names = _escape(", ".join(totals["failed_targets"]))
         parts.append(f"[red]{totals['failed']} failed[/] ({names})")
     n = totals["targets"]
-    c.print(f"\n[bold]{n} target{'s' if n != 1 else ''}:[/] " + ", ".join(parts))
+    c.print(f"\n[bold]{counted(n, 'target')}:[/] " + ", ".join(parts))
     if totals.get("checksum"):
         c.print(f"[dim]Checksum (all targets): {totals['checksum']}[/]")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from ecrcache.render.console import _escape, console, err_console
 from ecrcache.render.pull import size_text
 from ecrcache.render.tables import Column, print_table
+from ecrcache.render.words import counted
 
 if TYPE_CHECKING:
     from ecrcache.registry.warm import ImageResult, WarmReport
@@ -73,7 +74,7 @@ def render_warm(report: WarmReport, out: TextIO, *, no_color: bool = False) -> N
             c.print(f"[yellow]note:[/] {_escape(image.reference)}: {_escape(image.note)}")
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-    c.print(f"{len(report.images)} images: {summary or 'none'}")
+    c.print(f"{counted(len(report.images), 'image')}: {summary or 'none'}")
     c.print(f"[dim]Already cached: {_escape(report.decided_by)}[/]")
 
 

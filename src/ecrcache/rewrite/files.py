@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ecrcache.rewrite.dockerfile import rewrite_dockerfile
 from ecrcache.rewrite.edits import Edit, apply_edits
+from ecrcache.rewrite.helm import Image
 from ecrcache.rewrite.kinds import COMPOSE, DOCKERFILE, kind_of_path
 from ecrcache.rewrite.mapping import Mapping
 from ecrcache.rewrite.yamlfiles import rewrite_yaml
@@ -23,6 +24,7 @@ class FileRewrite:
     edits: tuple[Edit, ...]
     warnings: tuple[tuple[int, str], ...]
     notes: tuple[tuple[int, str], ...] = ()  # caveats on rewritten references (digests)
+    helm_images: tuple[Image, ...] = ()  # Helm blocks rewritten, as whole names with the tag
 
     @property
     def changed(self) -> bool:
@@ -42,12 +44,14 @@ def rewrite_file_text(
     (``kinds.KINDS``) overrides what the name says."""
     how = {"reverse": reverse, "interpolation_defaults": interpolation_defaults}
     kind = kind or kind_of_path(path)
+    images: tuple[Image, ...] = ()
     if kind == DOCKERFILE:
         found = rewrite_dockerfile(text, mapping, filename=path.name, **how)
     else:
         # The YAML rewriter tells Compose files from the others by name, then by content.
         name = "compose.yaml" if kind == COMPOSE else path.name
         found = rewrite_yaml(text, mapping, filename=name, **how)
+        images = tuple(found.images)
     edits = tuple(sorted(set(found.edits)))
     return FileRewrite(
         path,
@@ -57,4 +61,5 @@ def rewrite_file_text(
         edits,
         tuple(sorted(found.warnings)),
         tuple(sorted(found.notes)),
+        images,
     )

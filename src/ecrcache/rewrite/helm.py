@@ -43,6 +43,39 @@ class Block:
     def own_registry(self) -> str | None:
         return yn.string_value(self.registry) or None
 
+    @property
+    def tag(self) -> str | None:
+        return _scalar_text(yn.get(self.node, "tag"))
+
+    @property
+    def digest(self) -> str | None:
+        return next((d for k in DIGEST_KEYS if (d := yn.string_value(yn.get(self.node, k)))), None)
+
+
+def _scalar_text(node: yaml.Node | None) -> str | None:
+    """A scalar as written (``tag: 1.25`` is a float to YAML, and the text is the tag)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != yn.NULL and str(node.value).strip():
+        return str(node.value).strip()
+    return None
+
+
+@dataclass(frozen=True)
+class Image:
+    """A block rewrite rewrote, as whole names: ``before`` and ``after`` (the path with its
+    registry, as rewrite mapped them), and the block's own tag and digest, for those (warm)
+    that need the whole reference rewrite split over keys. ``line`` is the path's."""
+
+    line: int
+    before: str
+    after: str
+    tag: str | None
+    digest: str | None
+
+    def reference(self, name: str) -> str:
+        return (
+            name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+        )
+
 
 @dataclass(frozen=True)
 class GlobalRegistry:

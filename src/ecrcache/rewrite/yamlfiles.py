@@ -42,10 +42,23 @@ class Found:
     edits: list[Edit] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    images: list[helm.Image] = field(default_factory=list)  # Helm blocks rewritten
+
+
+# The names Compose reads without -f: "compose.yaml (preferred) or compose.yml ... Compose also
+# supports docker-compose.yaml and docker-compose.yml", and the override file it merges by default
+# (docs.docker.com/compose/intro/compose-application-model/, .../how-tos/multiple-compose-files/
+# merge/). Exact names: decompose.yaml or composer.yml are not Compose files.
+COMPOSE_NAMES = frozenset(
+    f"{base}{override}.{ext}"
+    for base in ("compose", "docker-compose")
+    for override in ("", ".override")
+    for ext in ("yaml", "yml")
+)
 
 
 def _is_compose(doc: yaml.Node, only: bool, filename: str) -> bool:
-    return "compose" in filename.lower() or (
+    return filename.rsplit("/", 1)[-1] in COMPOSE_NAMES or (
         only
         and isinstance(yn.get(doc, "services"), yaml.MappingNode)
         and yn.get(doc, "apiVersion") is None
@@ -273,6 +286,7 @@ class _Scan:
         self._record(result, path_span[0])
         if not result.changed:
             return
+        self._image(b, result, path_span[0])
         if registry and reg_span:
             # Split the new name back: the host into registry, the path into repository.
             host, _, rest = result.after.partition("/")
@@ -323,6 +337,7 @@ class _Scan:
         for b, s, r in zip(group, spans, results, strict=True):
             assert s is not None
             self._record(r, s[0])
+            self._image(b, r, s[0])
             self._edit(s, r.after.partition("/")[2])
             own = yn.span(self.text, b.registry) if b.own_registry else None
             if own is not None:
@@ -336,6 +351,10 @@ class _Scan:
                 result.before, result.after, note=f"{result.before} (digest): {DIGEST_NOTE}"
             )
         return result
+
+    def _image(self, b: helm.Block, result: Rewrite, at: int) -> None:
+        line = self.lines.line(at)
+        self.found.images.append(helm.Image(line, result.before, result.after, b.tag, b.digest))
 
     def _line(self, node: yaml.Node) -> int:
         s = yn.span(self.text, node)

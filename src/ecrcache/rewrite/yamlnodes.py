@@ -12,6 +12,7 @@ import yaml
 
 STR = "tag:yaml.org,2002:str"
 MERGE = "tag:yaml.org,2002:merge"
+NULL = "tag:yaml.org,2002:null"
 
 
 def _merged(value: yaml.Node) -> list[yaml.MappingNode]:

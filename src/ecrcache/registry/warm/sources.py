@@ -4,6 +4,8 @@ No second reference finder: files go through rewrite's own ``walk.find_targets``
 ``rewrite_file_text``, forward (upstream references, whose edit's ``after`` is the cache
 reference) and in reverse (references already in the cache form, whose edit's ``before`` is).
 Each cache reference is then resolved exactly as test-pull resolves one (``pulltarget.resolve``).
+A Helm image block rewrite rewrote comes whole from rewrite (``FileRewrite.helm_images``: the
+name it mapped, with the block's tag and digest), not from its edits, which hold parts of it.
 The same image named in several places is one job, with every place listed.
 """
 
@@ -19,14 +21,18 @@ from ecrcache.registry.pulltarget import DIGEST_HINT, resolve
 from ecrcache.registry.warm.model import WarmJob
 from ecrcache.rewrite import refs
 from ecrcache.rewrite.edits import Edit
-from ecrcache.rewrite.files import rewrite_file_text
+from ecrcache.rewrite.files import FileRewrite, rewrite_file_text
+from ecrcache.rewrite.helm import Image
 from ecrcache.rewrite.mapping import Mapping
 from ecrcache.rewrite.sources import read_file
 from ecrcache.rewrite.walk import find_targets
 
 VARIABLE_PROBLEM = "the reference uses a variable: warm cannot know its value"
 VARIABLE_HINT = "pass the reference with its value: ecrcache warm NAME:TAG"
-HELM_PROBLEM = "a Helm image block: the tag is in another key, so warm cannot tell which to pull"
+HELM_PROBLEM = (
+    "a Helm image block with no tag: the chart chooses one (often its appVersion), "
+    "so warm cannot tell which to pull"
+)
 HELM_HINT = "pass the reference with its tag: ecrcache warm NAME:TAG"
 # A Helm block's value edit: the line holds `repository:` (or `registry:`) before the value.
 _HELM_KEY = re.compile(r"(?:^|[\s{,-])(repository|registry)\s*:\s*[\"']?$")
@@ -101,24 +107,44 @@ def jobs_from_files(
         # The reverse pass finds references already in the cache form; its warnings are noise.
         backward = rewrite_file_text(path, text, mapping, reverse=True, kind=target.kind)
         found = [(e, e.after) for e in forward.edits] + [(e, e.before) for e in backward.edits]
-        for edit, cache_text in sorted(found, key=lambda f: f[0].start):
+        jobs: list[tuple[int, int, WarmJob, list[str]]] = []
+        for edit, cache_text in found:
             job = _file_job(path, text, edit, cache_text, mapping)
             if job is not None:
-                job_, more = job
-                out.add(job_)
-                warnings += [f"{path}:{edit.line}: {w}" for w in more]
+                jobs.append((edit.line, edit.start, *job))
+        jobs += [
+            (image.line, -1, *_helm_job(path, image, cache, mapping))
+            for image, cache in _helm_images(forward, backward)
+        ]
+        for line, _, job_, more in sorted(jobs, key=lambda j: (j[0], j[1])):
+            out.add(job_)
+            warnings += [f"{path}:{line}: {w}" for w in more]
     return out.result(), tuple(dict.fromkeys(warnings))
+
+
+def _helm_images(forward: FileRewrite, backward: FileRewrite) -> list[tuple[Image, str]]:
+    """Each Helm block rewrite rewrote, with its name in the cache form."""
+    return [(i, i.after) for i in forward.helm_images] + [
+        (i, i.before) for i in backward.helm_images
+    ]
+
+
+def _helm_job(
+    path: Path, image: Image, cache_name: str, mapping: Mapping
+) -> tuple[WarmJob, list[str]]:
+    source = f"{path}:{image.line}"
+    shown = image.reference(image.before)
+    if not image.tag and not image.digest:
+        return WarmJob(shown, (source,), None, HELM_PROBLEM, HELM_HINT), []
+    return _job(shown, image.reference(cache_name), source, mapping)
 
 
 def _file_job(
     path: Path, text: str, edit: Edit, cache_text: str, mapping: Mapping
 ) -> tuple[WarmJob, list[str]] | None:
     source = f"{path}:{edit.line}"
-    helm = _HELM_KEY.search(text[text.rfind("\n", 0, edit.start) + 1 : edit.start])
-    if helm is not None:
-        if helm.group(1) == "registry":
-            return None  # the same block's repository edit reports it
-        return WarmJob(edit.before, (source,), None, HELM_PROBLEM, HELM_HINT), []
+    if _HELM_KEY.search(text[text.rfind("\n", 0, edit.start) + 1 : edit.start]):
+        return None  # a part of a Helm block: its whole reference is in helm_images
     if "$" in edit.before:
         return WarmJob(edit.before, (source,), None, VARIABLE_PROBLEM, VARIABLE_HINT), []
     try:
