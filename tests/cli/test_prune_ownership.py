@@ -190,6 +190,13 @@ def test_prune_deletes_only_ecrcaches_own(
     assert "ecrcache import" in note and "delete-pull-through-cache-rule" in note
     assert mutating == []  # plan reads only
 
+    # Without --prune a rule's secret may not be read (the listing lags): no note may say a
+    # rule is never deleted, only what decides it
+    doc = json_doc("plan", "-c", "kept.toml")
+    (rules_note,) = [w for w in doc["warnings"] if w.startswith("Rules not in the config")]
+    assert "rule.team-b-gh" in rules_note and "plan --prune` shows which" in rules_note
+    assert not any("rule." in w and "never deletes" in w for w in doc["warnings"])
+
     code, out, err = cli("apply", "-c", "kept.toml", "--prune", "--force", "--yes")
     assert code == 0, err
     assert "0 added, 0 changed, 0 replaced, 3 destroyed" in out

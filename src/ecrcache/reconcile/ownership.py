@@ -75,9 +75,21 @@ def foreign_notes(
     """One note on the undeclared templates and rules that are not provably ecrcache's: shown,
     never deleted, and how to take one over or remove it."""
     items = sorted(foreign, key=lambda u: u.address)
-    if not items:
-        return ()
     flag = " --sandbox" if sandbox else ""
+    unread: tuple[str, ...] = ()
+    if not prune:
+        # Without --prune the secrets a rule holds are not read, so whether a rule is
+        # ecrcache's is not known yet: say what decides, never that it is not.
+        undecided = [u for u in items if u.kind == "rule"]
+        items = [u for u in items if u.kind != "rule"]
+        if undecided:
+            unread = (
+                f"Rules not in the config: {', '.join(u.address for u in undecided)}. --prune "
+                "deletes one only if it holds a secret ecrcache made "
+                f"(`ecrcache{flag} plan --prune` shows which)",
+            )
+    if not items:
+        return unread
     names = ", ".join(u.address for u in items)
     note = (
         f"Not provably ecrcache's, so {'this' if prune else 'a'} --prune never deletes "
@@ -95,4 +107,4 @@ def foreign_notes(
             "made; to remove another, delete it yourself (aws ecr "
             f"delete-pull-through-cache-rule --ecr-repository-prefix {rules[0]})"
         )
-    return (note,)
+    return (note, *unread)
