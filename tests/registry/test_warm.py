@@ -299,7 +299,7 @@ def test_exit_code_zero_when_every_image_is_warmed(
     pushed(upstream, "docker-hub/library/fine")
     code, out, err = run_warm(capsys, monkeypatch, proxy, config_path, "fine:1.0", "--no-color")
     assert code == 0, err
-    assert "1 images: 1 pulled" in out
+    assert "1 image: 1 pulled" in out
     assert "Error" not in err
 
 
@@ -380,9 +380,11 @@ def test_file_references_as_rewrite_finds_them(
     assert (manifest.read_bytes(), dockerfile.read_bytes()) == before  # warm only reads
 
 
-def test_helm_image_blocks_are_reported_not_guessed(
+def test_helm_image_blocks_are_warmed_as_rewrite_maps_them(
     shared_pair: tuple[RegistryServer, ...], config_path: Path, tmp_path: Path
 ) -> None:
+    # A block split over registry/repository/tag is one image, with the block's own tag as
+    # written (7.4 stays 7.4), as rewrite maps it; the inline reference beside it is unchanged.
     _, proxy = shared_pair
     values = tmp_path / "values.yaml"
     values.write_text(
@@ -391,10 +393,10 @@ def test_helm_image_blocks_are_reported_not_guessed(
     )
     jobs, _ = jobs_from_files([values], mapping_for(proxy, config_path), registry_url=proxy.url)
     assert [(j.reference, j.sources, j.target is None) for j in jobs] == [
-        ("bitnami/redis", (f"{values}:3",), True),
+        ("docker.io/bitnami/redis:7.4", (f"{values}:3",), False),
         ("quay.io/org/tool:2", (f"{values}:6",), False),
     ]
-    assert jobs[0].problem is not None and "Helm image block" in jobs[0].problem
+    assert all(j.problem is None for j in jobs)
 
 
 # -- digests -------------------------------------------------------------------------------
