@@ -86,7 +86,9 @@ def foreign_notes(
             unread = (
                 f"Rules not in the config: {', '.join(u.address for u in undecided)}. --prune "
                 "deletes one only if it holds a secret ecrcache made "
-                f"(`ecrcache{flag} plan --prune` shows which)",
+                f"(`ecrcache{flag} plan --prune` shows which); to remove another, delete it "
+                "yourself (aws ecr delete-pull-through-cache-rule --ecr-repository-prefix "
+                f"{undecided[0].key})",
             )
     if not items:
         return unread
